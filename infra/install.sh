@@ -33,7 +33,7 @@ install_objectstore() {
   log "building MinIO $MINIO_VERSION with go install (a few minutes on a cold cache)"
   mkdir -p "$TOOLS_DIR/bin" "$CACHE_DIR/go/mod" "$CACHE_DIR/go/build"
   GOBIN="$TOOLS_DIR/bin" GOMODCACHE="$CACHE_DIR/go/mod" GOCACHE="$CACHE_DIR/go/build" GOFLAGS=-modcacherw \
-    go install "$MINIO_MODULE@$MINIO_VERSION" >&2 || die "go install of MinIO failed; see the Go output above."
+    go install -ldflags "-X github.com/minio/minio/cmd.CommitID=${MINIO_VERSION##*-}" "$MINIO_MODULE@$MINIO_VERSION" >&2 || die "go install of MinIO failed; see the Go output above."
   printf '%s' "$MINIO_VERSION" > "$stamp"
   log "installed $("$MINIO_BIN" --version | head -n1)"
 }

@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+import { CorruptArtifactError } from '../../common/errors.ts';
+import type { ArtifactRef } from '../../common/artifact-ref.ts';
+
+/**
+ * Where every byte of pipeline data lives. Keys are derived from the inputs that produced an artifact, so writing
+ * the same key twice stores the same bytes and a retried activity is idempotent.
+ */
+export interface ArtifactStore {
+  /** Human-readable location, e.g. `s3://bucket` or `file:///path`, for logs and reports. */
+  readonly location: string;
+  put(key: string, data: Uint8Array | string): Promise<ArtifactRef>;
+  /** Reads an artifact; with a ref, verifies its checksum and fails with CorruptArtifactError on mismatch. */
+  get(key: string | ArtifactRef): Promise<Uint8Array>;
+  /** The ref of a stored artifact, or undefined when there is none. */
+  stat(key: string): Promise<ArtifactRef | undefined>;
+  /** Keys under a prefix, sorted. */
+  list(prefix: string): Promise<string[]>;
+  delete(key: string): Promise<void>;
+}
+
+export function sha256Hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export function toBytes(data: Uint8Array | string): Uint8Array {
+  return typeof data === 'string' ? new TextEncoder().encode(data) : data;
+}
+
+/** Keys are relative paths of safe segments; this keeps S3 and directory stores interchangeable. */
+export function assertValidKey(key: string): void {
+  if (!/^[A-Za-z0-9._=-]+(\/[A-Za-z0-9._=-]+)*$/.test(key) || key.split('/').some((s) => s === '.' || s === '..')) {
+    throw new Error(`invalid artifact key '${key}': use '/'-separated segments of letters, digits, '.', '_', '=', '-'`);
+  }
+}
+
+export function verifyBytes(ref: ArtifactRef, data: Uint8Array, location: string): Uint8Array {
+  const actual = sha256Hex(data);
+  if (actual !== ref.sha256 || data.byteLength !== ref.bytes) {
+    throw new CorruptArtifactError(
+      `artifact ${location}/${ref.key} is corrupt: expected sha256 ${ref.sha256} (${ref.bytes} bytes), ` +
+        `got ${actual} (${data.byteLength} bytes). Delete it so the stage that writes it runs again.`,
+    );
+  }
+  return data;
+}

@@ -1,0 +1,107 @@
+import { Client } from 'minio';
+import type { ArtifactRef } from '../../common/artifact-ref.ts';
+import { assertValidKey, sha256Hex, toBytes, verifyBytes, type ArtifactStore } from './artifact-store.ts';
+
+export interface S3Settings {
+  /** e.g. http://127.0.0.1:9000 */
+  readonly endpoint: string;
+  readonly accessKey: string;
+  readonly secretKey: string;
+  readonly bucket: string;
+  readonly region: string;
+}
+
+const SHA_META = 'x-amz-meta-sha256';
+
+/** Artifacts in any S3-compatible object store (MinIO, AWS S3, ...) through the `minio` client. */
+export class S3ArtifactStore implements ArtifactStore {
+  readonly location: string;
+  private readonly client: Client;
+  private bucketReady: Promise<void> | undefined;
+
+  constructor(private readonly settings: S3Settings) {
+    const url = new URL(settings.endpoint);
+    const useSSL = url.protocol === 'https:';
+    this.client = new Client({
+      endPoint: url.hostname,
+      port: url.port ? Number(url.port) : useSSL ? 443 : 80,
+      useSSL,
+      accessKey: settings.accessKey,
+      secretKey: settings.secretKey,
+      region: settings.region,
+      pathStyle: true,
+    });
+    this.location = `s3://${settings.bucket}`;
+  }
+
+  /** Creates the bucket on first use; idempotent across workers. */
+  private ensureBucket(): Promise<void> {
+    this.bucketReady ??= (async () => {
+      if (await this.client.bucketExists(this.settings.bucket)) return;
+      try {
+        await this.client.makeBucket(this.settings.bucket, this.settings.region);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code !== 'BucketAlreadyOwnedByYou' && code !== 'BucketAlreadyExists') throw err;
+      }
+    })().catch((err: unknown) => {
+      this.bucketReady = undefined;
+      throw err;
+    });
+    return this.bucketReady;
+  }
+
+  async put(key: string, data: Uint8Array | string): Promise<ArtifactRef> {
+    assertValidKey(key);
+    await this.ensureBucket();
+    const bytes = toBytes(data);
+    const ref = { key, sha256: sha256Hex(bytes), bytes: bytes.byteLength };
+    await this.client.putObject(this.settings.bucket, key, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), bytes.byteLength, {
+      [SHA_META]: ref.sha256,
+    });
+    return ref;
+  }
+
+  async get(key: string | ArtifactRef): Promise<Uint8Array> {
+    const k = typeof key === 'string' ? key : key.key;
+    assertValidKey(k);
+    await this.ensureBucket();
+    const stream = await this.client.getObject(this.settings.bucket, k);
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    const data = new Uint8Array(Buffer.concat(chunks));
+    return typeof key === 'string' ? data : verifyBytes(key, data, this.location);
+  }
+
+  async stat(key: string): Promise<ArtifactRef | undefined> {
+    assertValidKey(key);
+    await this.ensureBucket();
+    try {
+      const info = await this.client.statObject(this.settings.bucket, key);
+      const meta = info.metaData as Record<string, string | undefined>;
+      const sha256 = meta['sha256'] ?? meta[SHA_META];
+      if (!sha256) return undefined;
+      return { key, sha256, bytes: info.size };
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'NotFound' || code === 'NoSuchKey') return undefined;
+      throw err;
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    await this.ensureBucket();
+    const keys: string[] = [];
+    for await (const item of this.client.listObjectsV2(this.settings.bucket, prefix, true)) {
+      const name = (item as { name?: string }).name;
+      if (name) keys.push(name);
+    }
+    return keys.sort();
+  }
+
+  async delete(key: string): Promise<void> {
+    assertValidKey(key);
+    await this.ensureBucket();
+    await this.client.removeObject(this.settings.bucket, key);
+  }
+}

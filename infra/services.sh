@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Start, stop and check the local services: the Temporal dev server (SQLite-backed, Web UI on) and a MinIO
+# object store. State lives in .state/ so a restart keeps finished workflows and stored artifacts.
+# Usage: infra/services.sh start|stop|restart|status [temporal|objectstore]
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+LOG_DIR="$STATE_DIR/logs"
+PID_DIR="$STATE_DIR/pids"
+mkdir -p "$LOG_DIR" "$PID_DIR"
+
+pid_alive() { local f="$PID_DIR/$1.pid"; [[ -f "$f" ]] && kill -0 "$(cat "$f")" 2>/dev/null; }
+
+temporal_healthy() {
+  "$TEMPORAL_BIN" operator cluster health --address "127.0.0.1:$TEMPORAL_PORT" 2>/dev/null | grep -q SERVING
+}
+objectstore_healthy() { curl -fsS -o /dev/null "http://127.0.0.1:$S3_PORT/minio/health/live"; }
+
+# check_port PORT SERVICE VAR: fail clearly when another process owns a port we need.
+check_port() {
+  if port_in_use "$1"; then
+    die "port $1 (needed by $2) is taken by $(port_owner "$1" || echo 'another process'). Stop that process, or set $3 to a free port."
+  fi
+}
+
+start_temporal() {
+  if pid_alive temporal && temporal_healthy; then log "Temporal already running on 127.0.0.1:$TEMPORAL_PORT"; return; fi
+  [[ -x "$TEMPORAL_BIN" ]] || die "Temporal CLI missing at $TEMPORAL_BIN; run 'npm run install:all' (or infra/install.sh temporal)."
+  check_port "$TEMPORAL_PORT" "Temporal gRPC" TEMPORAL_PORT
+  check_port "$TEMPORAL_UI_PORT" "Temporal Web UI" TEMPORAL_UI_PORT
+  mkdir -p "$(dirname "$TEMPORAL_DB")"
+  local sa=() a
+  for a in "${SEARCH_ATTRIBUTES[@]}"; do sa+=(--search-attribute "$a"); done
+  log "starting Temporal dev server (gRPC 127.0.0.1:$TEMPORAL_PORT, UI http://127.0.0.1:$TEMPORAL_UI_PORT, db $TEMPORAL_DB)"
+  setsid nohup "$TEMPORAL_BIN" server start-dev \
+    --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$TEMPORAL_UI_PORT" \
+    --db-filename "$TEMPORAL_DB" --namespace "$TEMPORAL_NAMESPACE" --log-level warn "${sa[@]}" \
+    >>"$LOG_DIR/temporal.log" 2>&1 < /dev/null &
+  echo $! > "$PID_DIR/temporal.pid"
+  wait_for "Temporal" 60 temporal_healthy || die "Temporal did not become healthy within 60 s; see $LOG_DIR/temporal.log"
+  wait_for "Temporal Web UI" 60 curl -fsS -o /dev/null "http://127.0.0.1:$TEMPORAL_UI_PORT/api/v1/namespaces/$TEMPORAL_NAMESPACE" \
+    || die "Temporal Web UI did not answer on port $TEMPORAL_UI_PORT; see $LOG_DIR/temporal.log"
+}
+
+start_objectstore() {
+  if pid_alive objectstore && objectstore_healthy; then log "MinIO already running on 127.0.0.1:$S3_PORT"; return; fi
+  [[ -x "$MINIO_BIN" ]] || die "MinIO server missing at $MINIO_BIN; run 'npm run install:all' (or infra/install.sh objectstore)."
+  check_port "$S3_PORT" "MinIO S3 API" SPTAR_S3_PORT
+  check_port "$S3_CONSOLE_PORT" "MinIO console" SPTAR_S3_CONSOLE_PORT
+  mkdir -p "$STATE_DIR/minio"
+  log "starting MinIO (S3 API http://127.0.0.1:$S3_PORT, data $STATE_DIR/minio)"
+  MINIO_BROWSER=off MINIO_UPDATE=off setsid nohup "$MINIO_BIN" server "$STATE_DIR/minio" \
+    --address "127.0.0.1:$S3_PORT" --console-address "127.0.0.1:$S3_CONSOLE_PORT" --quiet \
+    >>"$LOG_DIR/objectstore.log" 2>&1 < /dev/null &
+  echo $! > "$PID_DIR/objectstore.pid"
+  wait_for "MinIO" 60 objectstore_healthy || die "MinIO did not become healthy within 60 s; see $LOG_DIR/objectstore.log"
+}
+
+stop_one() {
+  local name="$1" f="$PID_DIR/$1.pid" pid
+  [[ -f "$f" ]] || return 0
+  pid="$(cat "$f")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -KILL "-$pid" 2>/dev/null || true
+    log "stopped $name"
+  fi
+  rm -f "$f"
+}
+
+status_one() {
+  local name="$1"
+  if pid_alive "$name" && "${name}_healthy"; then echo "$name: running (pid $(cat "$PID_DIR/$name.pid"))"
+  elif pid_alive "$name"; then echo "$name: started but not healthy"
+  else echo "$name: stopped"; fi
+}
+
+action="${1:-status}"
+services=("${@:2}")
+[[ ${#services[@]} -gt 0 ]] || services=(temporal objectstore)
+for s in "${services[@]}"; do
+  [[ "$s" == temporal || "$s" == objectstore ]] || die "unknown service '$s' (expected temporal or objectstore)"
+done
+case "$action" in
+  start) for s in "${services[@]}"; do "start_$s"; done ;;
+  stop) for s in "${services[@]}"; do stop_one "$s"; done ;;
+  restart) for s in "${services[@]}"; do stop_one "$s"; "start_$s"; done ;;
+  status) for s in "${services[@]}"; do status_one "$s"; done ;;
+  *) die "unknown action '$action' (expected start, stop, restart or status)" ;;
+esac

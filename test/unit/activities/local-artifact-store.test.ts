@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { LocalArtifactStore } from '../../../activities/artifact-store/index.ts';
+
+describe('LocalArtifactStore', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sptar-store-'));
+  after(() => rm(dir, { recursive: true, force: true }));
+  const store = new LocalArtifactStore(dir);
+
+  it('round-trips bytes with the sha256 of "abc"', async () => {
+    const ref = await store.put('runs/r1/prepare/abc.txt', 'abc');
+    assert.deepEqual(ref, {
+      key: 'runs/r1/prepare/abc.txt',
+      sha256: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+      bytes: 3,
+    });
+    assert.deepEqual(await store.stat('runs/r1/prepare/abc.txt'), ref);
+    assert.equal(new TextDecoder().decode(await store.get(ref)), 'abc');
+    assert.equal(await store.stat('runs/r1/missing'), undefined);
+  });
+
+  it('lists keys under a prefix, sorted, without sidecars', async () => {
+    await store.put('runs/r2/b', 'b');
+    await store.put('runs/r2/a', 'a');
+    assert.deepEqual(await store.list('runs/r2/'), ['runs/r2/a', 'runs/r2/b']);
+  });
+
+  it('detects a corrupted object as CorruptArtifactError', async () => {
+    const ref = await store.put('runs/r3/data', 'good bytes');
+    await writeFile(join(dir, 'runs/r3/data'), 'bad bytes!');
+    await assert.rejects(store.get(ref), (err: Error) => err.name === 'CorruptArtifactError' && /runs\/r3\/data is corrupt/.test(err.message));
+  });
+
+  it('rejects keys that escape the store', async () => {
+    await assert.rejects(store.put('../outside', 'x'), /invalid artifact key/);
+    await assert.rejects(store.put('a//b', 'x'), /invalid artifact key/);
+  });
+});

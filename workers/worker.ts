@@ -1,0 +1,46 @@
+// Worker process. `tsx workers/worker.ts [--queue orchestrator|model|all]` (default all).
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Worker, type NativeConnection } from '@temporalio/worker';
+import { createArtifactStore } from '../activities/artifact-store/index.ts';
+import { createOrchestratorActivities } from '../activities/index.ts';
+import { TASK_QUEUES } from '../common/task-queues.ts';
+import { loadSettings, type Settings } from './settings.ts';
+import { connectWorker } from './temporal-connection.ts';
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export async function createOrchestratorWorker(connection: NativeConnection, settings: Settings): Promise<Worker> {
+  const store = createArtifactStore(settings.store);
+  return Worker.create({
+    connection,
+    namespace: settings.namespace,
+    taskQueue: TASK_QUEUES.orchestrator,
+    workflowsPath,
+    activities: createOrchestratorActivities({ store }),
+  });
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { queue: { type: 'string', default: 'all' } } });
+  if (!['orchestrator', 'model', 'all'].includes(values.queue)) {
+    throw new Error(`--queue must be orchestrator, model or all (got '${values.queue}')`);
+  }
+  const settings = loadSettings();
+  const connection = await connectWorker(settings);
+  const workers: Worker[] = [];
+  if (values.queue !== 'model') workers.push(await createOrchestratorWorker(connection, settings));
+  const stop = (): void => workers.forEach((w) => w.shutdown());
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  console.log(`worker ready: queue=${values.queue} temporal=${settings.temporalAddress} store=${settings.store.kind}`);
+  await Promise.all(workers.map((w) => w.run()));
+  await connection.close();
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,2 @@
+// All workflows, for the worker's workflowsPath bundle.
+export { smokeWorkflow } from './smoke-workflow.ts';
