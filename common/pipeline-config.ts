@@ -108,6 +108,8 @@ export function formatConfigIssues(error: z.ZodError, input: unknown): string {
   return error.issues
     .map((issue) => {
       const path = issue.path.length > 0 ? issue.path.join('.') : '(root)';
+      // The message already names the unknown keys; the whole object would only add noise.
+      if (issue.code === 'unrecognized_keys') return `${path}: ${issue.message}`;
       const got = describeValue(valueAt(input, issue.path));
       return `${path}: ${issue.message} (got ${got})`;
     })

@@ -8,9 +8,9 @@ cd "$ROOT"
 bash infra/install.sh
 bash infra/services.sh start
 mkdir -p "$STATE_DIR/logs"
-npx --no-install tsx workers/worker.ts --queue all >>"$STATE_DIR/logs/worker.log" 2>&1 &
+node --import tsx workers/worker.ts --queue all >>"$STATE_DIR/logs/worker.log" 2>&1 &
 worker_pid=$!
 trap 'kill -TERM "$worker_pid" 2>/dev/null; wait "$worker_pid" 2>/dev/null || true' EXIT
 log "worker started (pid $worker_pid, log $STATE_DIR/logs/worker.log)"
-npx --no-install tsx workers/run-smoke.ts "$@"
+node --import tsx workers/run-smoke.ts "$@"
 log "Temporal UI: http://127.0.0.1:$TEMPORAL_UI_PORT/namespaces/$TEMPORAL_NAMESPACE/workflows"

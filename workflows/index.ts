@@ -1,2 +1,3 @@
 // All workflows, for the worker's workflowsPath bundle.
 export { smokeWorkflow } from './smoke-workflow.ts';
+export { sptarPipeline } from './pipeline-workflow.ts';

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { artifactRefSchema } from './artifact-ref.ts';
+
+// Stage names and the records stages exchange through Temporal: only references, counts and metrics.
+
+export const STAGES = ['validate', 'prepare', 'evaluate', 'report', 'done'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export const preparedDataSchema = z
+  .object({
+    datasetFingerprint: z.string().describe('sha256 over the corpus, queries and qrels files'),
+    corpus: artifactRefSchema.describe('corpus.jsonl as read (after rejects)'),
+    sTrain: artifactRefSchema.describe('labeled pairs for prompt tuning, qrels TSV'),
+    sEval: artifactRefSchema.describe('labeled pairs for early stopping and the example filter, qrels TSV'),
+    testQrels: artifactRefSchema,
+    queries: artifactRefSchema,
+    unlabeledShards: z.array(z.object({ index: z.number().int(), ref: artifactRefSchema, documents: z.number().int() })),
+    counts: z.object({
+      documents: z.number().int(),
+      queries: z.number().int(),
+      sTrainPairs: z.number().int(),
+      sEvalQueries: z.number().int(),
+      testQueries: z.number().int(),
+      unlabeledDocuments: z.number().int(),
+      rejectedRows: z.number().int(),
+    }),
+  })
+  .strict();
+export type PreparedData = z.infer<typeof preparedDataSchema>;
+
+export const metricsSchema = z.object({
+  ndcg10: z.number(),
+  map100: z.number(),
+  recall100: z.number(),
+  mrr10: z.number(),
+  queries: z.number().int(),
+});
+export type Metrics = z.infer<typeof metricsSchema>;
+
+export const systemEvaluationSchema = z.object({
+  system: z.enum(['bm25', 'zero-shot', 'wo', 'inpars', 'sptar']),
+  metrics: metricsSchema,
+  run: artifactRefSchema.describe('TREC run file'),
+  perQuery: artifactRefSchema.describe('per-query scores (JSON) for significance tests'),
+});
+export type SystemEvaluation = z.infer<typeof systemEvaluationSchema>;
+
+export interface PipelineProgress {
+  readonly stage: Stage;
+  readonly stagesDone: readonly Stage[];
+  readonly startedAt: string;
+  readonly evaluations: readonly SystemEvaluation[];
+  readonly reportKey?: string;
+}

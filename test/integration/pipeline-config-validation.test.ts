@@ -1,0 +1,65 @@
+// An invalid config reaches the workflow as raw UI input: it must fail at once, non-retryable, readable.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ApplicationFailure, Client, WorkflowFailedError, type Connection } from '@temporalio/client';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import { TASK_QUEUES } from '../../common/task-queues.ts';
+import { connectClient, connectWorker } from '../../workers/temporal-connection.ts';
+import { createOrchestratorWorker } from '../../workers/worker.ts';
+import { serviceSettings } from '../support/services.ts';
+
+const settings = serviceSettings();
+
+describe('pipeline workflow config validation (real dev server)', () => {
+  let nativeConnection: NativeConnection;
+  let connection: Connection;
+  let worker: Worker;
+  let running: Promise<void>;
+
+  before(async () => {
+    nativeConnection = await connectWorker(settings);
+    connection = await connectClient(settings);
+    worker = await createOrchestratorWorker(nativeConnection, settings);
+    running = worker.run();
+  });
+
+  after(async () => {
+    worker.shutdown();
+    await running;
+    await connection.close();
+    await nativeConnection.close();
+  });
+
+  it('fails fast with every problem listed and no retries', async () => {
+    const client = new Client({ connection, namespace: settings.namespace });
+    const workflowId = `test-bad-config-${Date.now()}`;
+    // Exactly what the UI's Start Workflow form sends: one JSON payload.
+    const badInput = { splits: { trainPairs: 0 }, weakFilter: { topK: 'seventy' }, generaton: {} };
+    const err = await client.workflow
+      .execute('sptarPipeline', { taskQueue: TASK_QUEUES.orchestrator, workflowId, args: [badInput] })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    assert.ok(err instanceof WorkflowFailedError, `expected WorkflowFailedError, got ${String(err)}`);
+    const cause = err.cause;
+    assert.ok(cause instanceof ApplicationFailure);
+    assert.equal(cause.type, 'ConfigError');
+    assert.equal(cause.nonRetryable, true);
+    assert.equal(
+      cause.message,
+      [
+        'invalid pipeline config:',
+        'splits.trainPairs: Too small: expected number to be >0 (got 0)',
+        'weakFilter.topK: Invalid input: expected number, received string (got "seventy")',
+        '(root): Unrecognized key: "generaton"',
+      ].join('\n'),
+    );
+    // No activity ran, the workflow code never failed a task (which Temporal would retry), the run failed once.
+    const history = await client.workflow.getHandle(workflowId).fetchHistory();
+    const events = history.events ?? [];
+    assert.equal(events.filter((e) => e.activityTaskScheduledEventAttributes).length, 0);
+    assert.equal(events.filter((e) => e.workflowTaskFailedEventAttributes).length, 0);
+    assert.equal(events.filter((e) => e.workflowExecutionFailedEventAttributes).length, 1);
+  });
+});
