@@ -1,0 +1,133 @@
+#!/usr/bin/env -S node --import tsx
+// sptar: start and watch pipeline runs. `sptar help` lists the commands.
+import { readFile, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client, WorkflowNotFoundError } from '@temporalio/client';
+import { createArtifactStore } from '../activities/artifact-store/index.ts';
+import { parsePipelineConfig } from '../common/pipeline-config.ts';
+import type { PipelineProgress } from '../common/pipeline-stages.ts';
+import { TASK_QUEUES } from '../common/task-queues.ts';
+import { loadSettings } from './settings.ts';
+import { connectClient } from './temporal-connection.ts';
+
+const USAGE = `usage: sptar <command> [options]
+  start <config.json> [--id ID] [--detach]   validate the config, start a run, follow its progress
+  status <workflow-id>                        stage, stages done and metrics of a run
+  report <workflow-id> [--out FILE]           print (or save) the run's Markdown report
+  help                                        this text
+Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, SPTAR_STORE, SPTAR_S3_* (see README).`;
+
+class UsageError extends Error {}
+
+async function readConfig(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(resolve(path), 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function formatProgress(p: PipelineProgress): string {
+  const done = p.stagesDone.length ? ` (done: ${p.stagesDone.join(', ')})` : '';
+  return `stage ${p.stage}${done}`;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { id: { type: 'string' }, detach: { type: 'boolean', default: false }, out: { type: 'string' } },
+  });
+  const [command, arg] = positionals;
+  if (!command || command === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  const settings = loadSettings();
+  const withClient = async <T>(fn: (client: Client) => Promise<T>): Promise<T> => {
+    const connection = await connectClient(settings);
+    try {
+      return await fn(new Client({ connection, namespace: settings.namespace }));
+    } finally {
+      await connection.close();
+    }
+  };
+
+  switch (command) {
+    case 'start': {
+      if (!arg) throw new UsageError('start needs a config file: sptar start configs/scifact-default.json');
+      const raw = await readConfig(arg);
+      const parsed = parsePipelineConfig(raw);
+      if (!parsed.ok) throw new UsageError(`${arg}: ${parsed.message}`);
+      const workflowId = values.id ?? `${parsed.config.runName}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      await withClient(async (client) => {
+        const handle = await client.workflow.start('sptarPipeline', {
+          taskQueue: TASK_QUEUES.orchestrator,
+          workflowId,
+          args: [raw],
+        });
+        console.log(`started ${workflowId}`);
+        console.log(`  UI: http://127.0.0.1:8233/namespaces/${settings.namespace}/workflows/${workflowId}`);
+        if (values.detach) return;
+        let last = '';
+        const timer = setInterval(() => {
+          handle
+            .query<PipelineProgress>('progress')
+            .then((p) => {
+              const line = formatProgress(p);
+              if (line !== last) console.log(`  ${line}`);
+              last = line;
+            })
+            .catch(() => undefined); // the run may not have started its first task yet
+        }, 1000);
+        try {
+          const result = (await handle.result()) as { evaluations: PipelineProgress['evaluations']; reportKey: string };
+          for (const e of result.evaluations) {
+            console.log(`  ${e.system.padEnd(10)} nDCG@10 ${e.metrics.ndcg10.toFixed(4)}  MAP@100 ${e.metrics.map100.toFixed(4)}  R@100 ${e.metrics.recall100.toFixed(4)}  MRR@10 ${e.metrics.mrr10.toFixed(4)}`);
+          }
+          console.log(`finished; report: sptar report ${workflowId}`);
+        } finally {
+          clearInterval(timer);
+        }
+      });
+      return;
+    }
+    case 'status': {
+      if (!arg) throw new UsageError('status needs a workflow id');
+      await withClient(async (client) => {
+        const handle = client.workflow.getHandle(arg);
+        const d = await handle.describe();
+        console.log(`${arg}: ${d.status.name}`);
+        const p = await handle.query<PipelineProgress>('progress');
+        console.log(`  ${formatProgress(p)}`);
+        for (const e of p.evaluations) console.log(`  ${e.system}: nDCG@10 ${e.metrics.ndcg10.toFixed(4)}`);
+      });
+      return;
+    }
+    case 'report': {
+      if (!arg) throw new UsageError('report needs a workflow id');
+      const key = await withClient(async (client) => (await client.workflow.getHandle(arg).query<PipelineProgress>('progress')).reportKey);
+      if (!key) throw new UsageError(`run ${arg} has no report yet`);
+      const text = new TextDecoder().decode(await createArtifactStore(settings.store).get(key));
+      if (values.out) await writeFile(values.out, text);
+      else process.stdout.write(text);
+      return;
+    }
+    default:
+      throw new UsageError(`unknown command '${command}'\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError) console.error(err.message);
+  else if (err instanceof WorkflowNotFoundError) console.error(`no such run: ${err.workflowId}`);
+  else console.error(err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : err);
+  process.exit(1);
+});
