@@ -17,3 +17,17 @@ export const IO_SHORT: ActivityOptions = {
     nonRetryableErrorTypes,
   },
 };
+
+/** Model work (onnxruntime) on the model queue: long, heartbeating, resumable from durable checkpoints. */
+export const ML_LONG: ActivityOptions = {
+  taskQueue: TASK_QUEUES.model,
+  startToCloseTimeout: '6 hours', // one shard or one training run; progress is checkpointed, so a retry resumes
+  heartbeatTimeout: '2 minutes', // a worker killed mid-batch is noticed within this and the activity retried elsewhere
+  retry: {
+    initialInterval: '5 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '2 minutes',
+    maximumAttempts: 5, // a shard that fails 5 times is recorded as failed for an operator to retry
+    nonRetryableErrorTypes,
+  },
+};
