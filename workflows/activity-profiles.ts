@@ -22,7 +22,7 @@ export const IO_SHORT: ActivityOptions = {
 export const ML_LONG: ActivityOptions = {
   taskQueue: TASK_QUEUES.model,
   startToCloseTimeout: '6 hours', // one shard or one training run; progress is checkpointed, so a retry resumes
-  heartbeatTimeout: '2 minutes', // a worker killed mid-batch is noticed within this and the activity retried elsewhere
+  heartbeatTimeout: '1 minute', // a worker killed mid-batch is noticed within this and the activity retried elsewhere
   retry: {
     initialInterval: '5 seconds',
     backoffCoefficient: 2,

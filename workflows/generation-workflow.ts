@@ -43,6 +43,8 @@ export interface GenerationInput {
   readonly maxConcurrentShards: number;
   /** 'wait': after all shards ran, wait for an operator to retry failed shards or accept; 'continue': go on. */
   readonly onShardFailure: 'wait' | 'continue';
+  /** Seconds without a heartbeat before a shard's activity counts as lost and is retried (default 60). */
+  readonly heartbeatTimeoutSeconds?: number;
   /** Shard children handled per run before continuing as new; keeps each history far below Temporal's limits. */
   readonly shardsPerRun?: number;
   readonly carried?: { next: number; retryQueue: number[]; failed: number[]; totals: Totals; paused: boolean };
@@ -113,7 +115,7 @@ export async function generateWeakQueriesWorkflow(input: GenerationInput): Promi
   const startShard = (index: number): void => {
     const done = executeChild(generateShardWorkflow, {
       workflowId: `${info.workflowId}/shard-${index}`,
-      args: [{ shards: input.shards, index, task: input.task }],
+      args: [{ shards: input.shards, index, task: input.task, heartbeatTimeoutSeconds: input.heartbeatTimeoutSeconds ?? 60 }],
     }).then(
       (r) => {
         totals.shardsDone += 1;
@@ -173,12 +175,12 @@ export async function generateWeakQueriesWorkflow(input: GenerationInput): Promi
   };
 }
 
-const ml = proxyActivities<GenerationActivities>(ML_LONG);
-
 export interface ShardInput {
   readonly shards: ShardSet;
   readonly index: number;
   readonly task: ShardTask;
+  /** Absent in histories recorded before it existed; those ran with 60 s. */
+  readonly heartbeatTimeoutSeconds?: number;
 }
 
 /** One shard: generate (resumable, heartbeating) on the model queue. */
@@ -186,6 +188,7 @@ export async function generateShardWorkflow(input: ShardInput): Promise<ShardRes
   if (input.index < 0 || input.index >= input.shards.count) {
     throw ApplicationFailure.nonRetryable(`shard ${input.index} is outside 0..${input.shards.count - 1}`, 'ConfigError');
   }
+  const ml = proxyActivities<GenerationActivities>({ ...ML_LONG, heartbeatTimeout: (input.heartbeatTimeoutSeconds ?? 60) * 1000 });
   return ml.generateShard({
     index: input.index,
     shardKey: shardKey(input.shards, input.index),
