@@ -8,6 +8,7 @@ import { createArtifactStore } from '../activities/artifact-store/index.ts';
 import { parsePipelineConfig } from '../common/pipeline-config.ts';
 import type { PipelineProgress } from '../common/pipeline-stages.ts';
 import { TASK_QUEUES } from '../common/task-queues.ts';
+import { createNightlySchedule, listSchedules } from './schedules.ts';
 import { loadSettings } from './settings.ts';
 import { connectClient } from './temporal-connection.ts';
 
@@ -15,6 +16,8 @@ const USAGE = `usage: sptar <command> [options]
   start <config.json> [--id ID] [--detach]   validate the config, start a run, follow its progress
   status <workflow-id>                        stage, stages done and metrics of a run
   report <workflow-id> [--out FILE]           print (or save) the run's Markdown report
+  schedule create <config.json> --id ID [--cron "0 2 * * *"]   nightly incremental re-augmentation
+  schedule list | pause ID | unpause ID | trigger ID | delete ID
   help                                        this text
 Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, SPTAR_STORE, SPTAR_S3_* (see README).`;
 
@@ -43,7 +46,12 @@ async function main(argv: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { id: { type: 'string' }, detach: { type: 'boolean', default: false }, out: { type: 'string' } },
+    options: {
+      id: { type: 'string' },
+      detach: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      cron: { type: 'string', default: '0 2 * * *' },
+    },
   });
   const [command, arg] = positionals;
   if (!command || command === 'help') {
@@ -118,6 +126,40 @@ async function main(argv: string[]): Promise<void> {
       const text = new TextDecoder().decode(await createArtifactStore(settings.store).get(key));
       if (values.out) await writeFile(values.out, text);
       else process.stdout.write(text);
+      return;
+    }
+    case 'schedule': {
+      const [, sub, target] = positionals;
+      await withClient(async (client) => {
+        switch (sub) {
+          case 'create': {
+            if (!target || !values.id) throw new UsageError('schedule create needs a config file and --id');
+            await createNightlySchedule(client, { scheduleId: values.id, config: (await readConfig(target)) as object, cron: values.cron });
+            console.log(`created schedule ${values.id} (${values.cron} UTC, incremental, overlap skip)`);
+            return;
+          }
+          case 'list':
+            for (const s of await listSchedules(client)) {
+              console.log(`${s.scheduleId}  ${s.paused ? 'paused' : 'active'}  cron '${s.cron}'  next ${s.nextRun ?? '-'}`);
+            }
+            return;
+          case 'pause':
+          case 'unpause':
+          case 'trigger':
+          case 'delete': {
+            if (!target) throw new UsageError(`schedule ${sub} needs a schedule id`);
+            const handle = client.schedule.getHandle(target);
+            if (sub === 'pause') await handle.pause('paused from the sptar CLI');
+            else if (sub === 'unpause') await handle.unpause('resumed from the sptar CLI');
+            else if (sub === 'trigger') await handle.trigger();
+            else await handle.delete();
+            console.log(`${sub}: ${target}`);
+            return;
+          }
+          default:
+            throw new UsageError(`unknown schedule command '${sub ?? ''}'\n${USAGE}`);
+        }
+      });
       return;
     }
     default:
