@@ -44,7 +44,8 @@ const outcomeRowSchema = z.union([
 ]);
 type OutcomeRow = z.infer<typeof outcomeRowSchema>;
 
-function parseJsonl<T>(bytes: Uint8Array, key: string, schema: z.ZodType<T>, ErrorClass: new (m: string) => Error): T[] {
+/** Checkpoint rows this module wrote itself: anything unreadable means the artifact is corrupt. */
+function parseJsonl<T>(bytes: Uint8Array, key: string, schema: z.ZodType<T>): T[] {
   const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   const rows: T[] = [];
   const lines = text.split('\n');
@@ -55,10 +56,10 @@ function parseJsonl<T>(bytes: Uint8Array, key: string, schema: z.ZodType<T>, Err
     try {
       value = JSON.parse(line);
     } catch (err) {
-      throw new ErrorClass(`${key}:${i + 1}: not JSON (${(err as Error).message})`);
+      throw new CorruptArtifactError(`${key}:${i + 1}: not JSON (${(err as Error).message})`);
     }
     const parsed = schema.safeParse(value);
-    if (!parsed.success) throw new ErrorClass(`${key}:${i + 1}: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);
+    if (!parsed.success) throw new CorruptArtifactError(`${key}:${i + 1}: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);
     rows.push(parsed.data);
   }
   return rows;
@@ -80,37 +81,42 @@ export function createGenerationActivities(deps: GenerationDeps): GenerationActi
         return { ...stored.data, reused: true };
       }
 
-      const docs = parseJsonl(await store.get(input.shardKey), input.shardKey, shardDocSchema, DataFormatError);
-      // Checkpoint parts are named by the index of their first document, so their order is their key order.
+      const shardRef = await store.stat(input.shardKey);
+      if (!shardRef) throw new DataFormatError(`shard documents ${input.shardKey} are not in the store; re-run the prepare stage`);
+      const entries = parseShardDocuments(await store.get(shardRef), input.shardKey);
+      // Checkpoint parts are named by the index of their first entry, so their order is their key order.
       const partKeys = await store.list(`${base}.part-`);
       const outcomes: OutcomeRow[] = [];
-      for (const key of partKeys) outcomes.push(...parseJsonl(await store.get(key), key, outcomeRowSchema, CorruptArtifactError));
-      if (outcomes.some((o, i) => o.docId !== docs[i]?._id)) {
+      for (const key of partKeys) outcomes.push(...parseJsonl(await store.get(key), key, outcomeRowSchema));
+      if (outcomes.some((o, i) => o.docId !== entryId(entries[i]))) {
         throw new CorruptArtifactError(`checkpoint parts under ${base}.part-* do not match the shard's documents; delete them to restart the shard`);
       }
 
       const generator = await deps.generatorFor(input.shared);
       const ctx = Context.current();
-      ctx.heartbeat({ done: outcomes.length, total: docs.length });
-      while (outcomes.length < docs.length) {
+      ctx.heartbeat({ done: outcomes.length, total: entries.length });
+      while (outcomes.length < entries.length) {
         const start = outcomes.length;
-        const batch = docs.slice(start, start + generator.batchSize);
-        const results = await generateIsolated(generator, batch);
-        const rows = batch.map((d, i): OutcomeRow => {
-          const r = results[i];
-          if (!r) return { docId: d._id, failure: 'generator returned no outcome' };
-          return 'query' in r ? { docId: d._id, query: r.query } : { docId: d._id, failure: r.failure };
+        const batch = entries.slice(start, start + generator.batchSize);
+        const docs = batch.flatMap((e) => ('doc' in e ? [e.doc] : []));
+        const results = docs.length > 0 ? await generateIsolated(generator, docs) : [];
+        let next = 0;
+        const rows = batch.map((e): OutcomeRow => {
+          if (!('doc' in e)) return { docId: e.docId, failure: e.failure };
+          const r = results[next++];
+          if (!r) return { docId: e.doc._id, failure: 'generator returned no outcome' };
+          return 'query' in r ? { docId: e.doc._id, query: r.query } : { docId: e.doc._id, failure: r.failure };
         });
         await store.put(`${base}.part-${String(start).padStart(9, '0')}.jsonl`, toJsonl(rows));
         outcomes.push(...rows);
-        ctx.heartbeat({ done: outcomes.length, total: docs.length });
+        ctx.heartbeat({ done: outcomes.length, total: entries.length });
       }
 
       const weak = outcomes.flatMap((o) => ('query' in o ? [{ _id: o.docId, text: o.query }] : []));
       const failures = outcomes.flatMap((o) => ('failure' in o ? [{ docId: o.docId, reason: o.failure }] : []));
       const result: ShardResult = {
         index: input.index,
-        documents: docs.length,
+        documents: entries.length,
         generated: weak.length,
         failed: failures.length,
         weakQueries: await store.put(`${base}.queries.jsonl`, toJsonl(weak)),
@@ -121,6 +127,48 @@ export function createGenerationActivities(deps: GenerationDeps): GenerationActi
       return result;
     },
   };
+}
+
+type ShardEntry = { readonly doc: ShardDocument } | { readonly docId: string; readonly failure: string };
+
+const entryId = (e: ShardEntry | undefined): string | undefined => (e === undefined ? undefined : 'doc' in e ? e.doc._id : e.docId);
+
+/**
+ * Splits a shard file into documents. A line that is not valid UTF-8, not JSON or not a document is a poison
+ * document: it becomes a recorded failure (under its `_id` when one can be read) and the shard goes on.
+ */
+export function parseShardDocuments(bytes: Uint8Array, key: string): ShardEntry[] {
+  const strict = new TextDecoder('utf-8', { fatal: true });
+  const lenient = new TextDecoder('utf-8');
+  const entries: ShardEntry[] = [];
+  let lineNo = 0;
+  for (let start = 0; start < bytes.length; ) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end < 0) end = bytes.length;
+    const raw = bytes.subarray(start, end);
+    start = end + 1;
+    lineNo++;
+    if (raw.length === 0) continue;
+    const fallbackId = (): string => /"_id"\s*:\s*"([^"\\]{1,200})"/.exec(lenient.decode(raw))?.[1] ?? `${key}#line-${lineNo}`;
+    let text: string;
+    try {
+      text = strict.decode(raw);
+    } catch {
+      entries.push({ docId: fallbackId(), failure: `invalid UTF-8 at ${key}:${lineNo}` });
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      entries.push({ docId: fallbackId(), failure: `not JSON at ${key}:${lineNo}` });
+      continue;
+    }
+    const parsed = shardDocSchema.safeParse(value);
+    if (parsed.success) entries.push({ doc: parsed.data });
+    else entries.push({ docId: fallbackId(), failure: `not a document at ${key}:${lineNo}: ${parsed.error.issues[0]?.message ?? ''}` });
+  }
+  return entries;
 }
 
 /** A batch that throws is retried one document at a time, so one poison document cannot sink its neighbours. */

@@ -71,10 +71,15 @@ describe('sharded generation workflow', () => {
   it('covers every document exactly once across continue-as-new, records poison documents, resumes failed shards', async () => {
     const run = `gen-${Date.now()}`;
     const texts = (n: number, i: number) => Array.from({ length: n }, (_, j) => `text ${i}.${j}`);
-    const shardTexts = [texts(3, 0), ['', 'POISON', 'fine'], texts(3, 2), texts(2, 3), texts(3, 4), texts(1, 5), texts(3, 6)];
+    const shardTexts = [texts(3, 0), ['', 'POISON', 'fine'], texts(3, 2), ['x'.repeat(1 << 20), 'short'], texts(3, 4), texts(1, 5), texts(3, 6)];
     const shards = await writeShards(`test/${run}/unlabeled`, shardTexts);
-    // Shard 4 is unreadable until repaired: its child fails with a non-retryable DataFormatError.
-    await store.put(shardKey(shards, 4), '{"_id": "d4-0", "title": "broken"\n');
+    // A line of invalid UTF-8 in shard 5 (bytes 0xC3 0x28 are never valid): recorded as that document's failure.
+    const enc = new TextEncoder();
+    const shard5 = await store.get(shardKey(shards, 5));
+    const bad = new Uint8Array([...enc.encode('{"_id":"d5-bad","title":"t","text":"caf'), 0xc3, 0x28, ...enc.encode('"}\n')]);
+    await store.put(shardKey(shards, 5), new Uint8Array([...shard5, ...bad]));
+    // Shard 4 is missing until repaired: its child fails with a non-retryable DataFormatError.
+    await store.delete(shardKey(shards, 4));
 
     const input: GenerationInput = {
       shards,
@@ -105,7 +110,7 @@ describe('sharded generation workflow', () => {
     assert.equal(requeued, 1);
     const result = (await handle.result()) as GenerationResult;
 
-    assert.deepEqual(result, { shardsTotal: 7, shardsFailed: [], documentsDone: 18, generated: 16, failedDocuments: 2 });
+    assert.deepEqual(result, { shardsTotal: 7, shardsFailed: [], documentsDone: 19, generated: 16, failedDocuments: 3 });
     // Every document was generated exactly once; the poison batch was retried per document (d1-0 and d1-1 twice).
     for (const [i, t] of shardTexts.entries()) {
       for (let j = 0; j < t.length; j++) {
@@ -117,6 +122,13 @@ describe('sharded generation workflow', () => {
     assert.deepEqual(failures, [
       { docId: 'd1-0', reason: 'empty document' },
       { docId: 'd1-1', reason: 'generation error: decoder blew up' },
+    ]);
+    assert.deepEqual(await readJsonl(`test/${run}/generate/shard-000005.failures.jsonl`), [
+      { docId: 'd5-bad', reason: `invalid UTF-8 at ${shardKey(shards, 5)}:2` },
+    ]);
+    assert.deepEqual(await readJsonl(`test/${run}/generate/shard-000003.queries.jsonl`), [
+      { _id: 'd3-0', text: 'what about doc 3 0' },
+      { _id: 'd3-1', text: 'what about doc 3 1' },
     ]);
     const queries = await readJsonl(`test/${run}/generate/shard-000004.queries.jsonl`);
     assert.deepEqual(queries, [
