@@ -21,9 +21,10 @@ const store = createArtifactStore(settings.store);
 const SHARDS = 4;
 const DOCS_PER_SHARD = 6;
 
-function startModelWorker(callsLog: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/model-worker-process.ts'], {
-    cwd: repoRoot,
+/** A model worker process; `cwd` lets each worker have its own working directory, as on separate machines. */
+function startModelWorker(callsLog: string, cwd = repoRoot): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', join(repoRoot, 'node_modules/tsx/dist/esm/index.mjs'), join(repoRoot, 'test/support/model-worker-process.ts')], {
+    cwd,
     env: { ...process.env, SPTAR_TEST_CALLS_LOG: callsLog, SPTAR_TEST_MS_PER_DOC: '250', SPTAR_LOG_LEVEL: 'ERROR' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -138,6 +139,22 @@ describe('generation survives faults', () => {
     // At most the batch in flight in each of the two running shards is generated again (batch size 2).
     assert.ok(regenerated <= 4, `regenerated ${regenerated} documents`);
     assert.ok(callsBefore.size > 12, 'the kill happened mid-shard, after some checkpoints');
+  });
+
+  it('two model workers with separate working directories share one run', async () => {
+    for (const c of children.splice(0)) c.kill('SIGKILL');
+    const logs = [join(dir, 'w1.calls'), join(dir, 'w2.calls')];
+    for (const [i, log] of logs.entries()) {
+      const cwd = await mkdtemp(join(dir, `worker-${i}-`));
+      children.push(await startModelWorker(log, cwd));
+    }
+    const { handle, prefix } = await start('two-workers');
+    const result = (await handle.result()) as GenerationResult;
+    assert.equal(result.documentsDone, 24);
+    await assertExactlyOnce(prefix);
+    const [a, b] = await Promise.all(logs.map(callCounts));
+    assert.ok(a!.size > 0 && b!.size > 0, `both workers generated (${a!.size} and ${b!.size} documents)`);
+    assert.equal(a!.size + b!.size, 24);
   });
 
   it('a Temporal server restart mid-run: the run completes', async () => {
