@@ -19,6 +19,7 @@ const worker = await Worker.create({
   connection,
   namespace: settings.namespace,
   taskQueue: TASK_QUEUES.model,
+  maxConcurrentActivityTaskExecutions: 1, // one model job per process, as the real model worker runs
   activities: createGenerationActivities({
     store: createArtifactStore(settings.store),
     generatorFor: async () => ({
