@@ -1,0 +1,94 @@
+import { AdamW, clipGradNorm, linearSchedule, type AdamWState } from '../training/adamw.ts';
+
+// Dense retriever training as in the SPTAR authors' DPR recipe: shared encoder, in-batch negatives (the loss and
+// its gradients come from the engine), AdamW lr 2e-5, weight decay 0.01, 10% linear warm-up then linear decay,
+// global gradient clipping at 1.0, and the epoch chosen by a dev score computed from labeled data only.
+
+export interface TrainingPair {
+  readonly queryId: string;
+  readonly docId: string;
+}
+
+export interface RetrieverObjective {
+  /** Loss of one batch (in-batch negatives) and the gradient of every weight tensor, in `weights` order. */
+  lossAndGradients(weights: readonly Float32Array[], batch: readonly TrainingPair[]): Promise<{ loss: number; gradients: Float32Array[] }>;
+  /** Higher is better (e.g. nDCG@10 on the dev queries). */
+  devScore(weights: readonly Float32Array[]): Promise<number>;
+}
+
+export interface RetrieverTrainingOptions {
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly learningRate: number;
+  readonly weightDecay: number;
+  readonly warmupFraction: number;
+  readonly maxGradNorm: number;
+  readonly shuffle: (n: number, epoch: number) => number[];
+}
+
+export interface RetrieverCheckpoint {
+  readonly epoch: number;
+  readonly weights: readonly Float32Array[];
+  readonly optimizer: AdamWState;
+  readonly best: { readonly epoch: number; readonly devScore: number; readonly weights: readonly Float32Array[] };
+  readonly curve: readonly { readonly epoch: number; readonly trainLoss: number; readonly devScore: number }[];
+}
+
+/**
+ * Splits pairs (in the given order) into batches where no query and no document appears twice, so an in-batch
+ * negative is never a positive. A pair that clashes waits for the next batch.
+ */
+export function batchesWithoutDuplicates(pairs: readonly TrainingPair[], order: readonly number[], batchSize: number): TrainingPair[][] {
+  const batches: TrainingPair[][] = [];
+  let pending = order.map((i) => pairs[i]!);
+  while (pending.length > 0) {
+    const batch: TrainingPair[] = [];
+    const q = new Set<string>();
+    const d = new Set<string>();
+    const rest: TrainingPair[] = [];
+    for (const p of pending) {
+      if (batch.length < batchSize && !q.has(p.queryId) && !d.has(p.docId)) {
+        batch.push(p);
+        q.add(p.queryId);
+        d.add(p.docId);
+      } else rest.push(p);
+    }
+    batches.push(batch);
+    pending = rest;
+  }
+  return batches;
+}
+
+export async function trainRetriever(
+  initial: readonly Float32Array[],
+  pairs: readonly TrainingPair[],
+  objective: RetrieverObjective,
+  options: RetrieverTrainingOptions,
+  hooks: { resumeFrom?: RetrieverCheckpoint; onEpoch?: (c: RetrieverCheckpoint) => Promise<void> } = {},
+): Promise<{ best: RetrieverCheckpoint['best']; curve: RetrieverCheckpoint['curve'] }> {
+  if (pairs.length === 0) throw new Error('retriever training needs at least one labeled pair');
+  const r = hooks.resumeFrom;
+  const weights = (r?.weights ?? initial).map((w) => Float32Array.from(w));
+  const optimizer = new AdamW(weights.map((w) => w.length), { weightDecay: options.weightDecay }, r?.optimizer);
+  const stepsPerEpoch = Math.ceil(pairs.length / options.batchSize);
+  const totalSteps = stepsPerEpoch * options.epochs;
+  const warmup = Math.floor(totalSteps * options.warmupFraction);
+  let best = r?.best ?? { epoch: 0, devScore: await objective.devScore(weights), weights: weights.map((w) => Float32Array.from(w)) };
+  const curve = [...(r?.curve ?? [{ epoch: 0, trainLoss: Number.NaN, devScore: best.devScore }])];
+
+  for (let epoch = (r?.epoch ?? 0) + 1; epoch <= options.epochs; epoch++) {
+    let sum = 0;
+    const batches = batchesWithoutDuplicates(pairs, options.shuffle(pairs.length, epoch), options.batchSize);
+    for (const batch of batches) {
+      const { loss, gradients } = await objective.lossAndGradients(weights, batch);
+      sum += loss;
+      clipGradNorm(gradients, options.maxGradNorm);
+      optimizer.step(weights, gradients, linearSchedule(optimizer.state.step, totalSteps, warmup, options.learningRate));
+    }
+    const devScore = await objective.devScore(weights);
+    curve.push({ epoch, trainLoss: sum / batches.length, devScore });
+    if (devScore > best.devScore) best = { epoch, devScore, weights: weights.map((w) => Float32Array.from(w)) };
+    await hooks.onEpoch?.({ epoch, weights, optimizer: optimizer.state, best, curve });
+  }
+  return { best, curve };
+}
