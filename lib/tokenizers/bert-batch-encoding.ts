@@ -1,0 +1,45 @@
+// Encoder inputs for BERT-style models: [CLS] text [SEP], truncated to a maximum length, padded to a common
+// length, with attention mask and token type ids, for a batch of texts.
+import type { TextTokenizer } from './text-tokenizer.ts';
+
+export interface BertBatch {
+  readonly batchSize: number;
+  readonly seqLen: number;
+  /** Row-major [batchSize, seqLen]. */
+  readonly inputIds: Int32Array;
+  readonly attentionMask: Int32Array;
+  readonly tokenTypeIds: Int32Array;
+  /** Real (unpadded) length of each row, special tokens included. */
+  readonly lengths: readonly number[];
+}
+
+export interface BertBatchOptions {
+  /** Longest row, special tokens included (all-MiniLM-L6-v2 was trained with 128 or 256; model limit 512). */
+  readonly maxLength: number;
+  /** 'longest': pad to the longest row of this batch; 'max_length': always pad to maxLength. */
+  readonly padding?: 'longest' | 'max_length';
+}
+
+export function encodeBertBatch(tokenizer: TextTokenizer, texts: readonly string[], options: BertBatchOptions): BertBatch {
+  const { cls, sep, pad } = tokenizer.special;
+  if (cls === undefined || sep === undefined || pad === undefined) {
+    throw new Error('encodeBertBatch needs a tokenizer with [CLS], [SEP] and [PAD] tokens (a BERT WordPiece tokenizer.json)');
+  }
+  if (!Number.isInteger(options.maxLength) || options.maxLength < 2) throw new Error(`maxLength must be an integer >= 2, got ${options.maxLength}`);
+  const rows = texts.map((text) => [cls, ...tokenizer.encode(text).slice(0, options.maxLength - 2), sep]);
+  const seqLen = options.padding === 'max_length' ? options.maxLength : Math.max(2, ...rows.map((r) => r.length));
+  const inputIds = new Int32Array(texts.length * seqLen).fill(pad);
+  const attentionMask = new Int32Array(texts.length * seqLen);
+  rows.forEach((row, b) => {
+    inputIds.set(row, b * seqLen);
+    attentionMask.fill(1, b * seqLen, b * seqLen + row.length);
+  });
+  return {
+    batchSize: texts.length,
+    seqLen,
+    inputIds,
+    attentionMask,
+    tokenTypeIds: new Int32Array(texts.length * seqLen),
+    lengths: rows.map((r) => r.length),
+  };
+}
