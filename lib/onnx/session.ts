@@ -1,0 +1,117 @@
+// The only module that talks to onnxruntime. Sessions are created from model bytes or a file, inputs are
+// checked by name before a run, and every tensor handed to or received from onnxruntime is disposed here.
+//
+// onnxruntime-node executes run() synchronously on the JS thread (its backend defers the call with setImmediate
+// and then blocks until the native run returns), so the event loop, and with it Temporal heartbeats, stalls for
+// the whole run. Callers keep each run short: bounded batch and sequence sizes per call, heartbeating between
+// calls. bench/engine.ts measures how long the real models block the thread.
+import ort from 'onnxruntime-node';
+import type { DType } from './graph-builder.ts';
+
+export interface HostTensor {
+  readonly dtype: DType;
+  readonly dims: readonly number[];
+  readonly data: Float32Array | Float64Array | BigInt64Array | Uint8Array;
+}
+
+export interface SessionOptions {
+  /** Threads inside one op (MatMul); default 2 = the cores of this machine. */
+  readonly intraOpThreads?: number;
+  /** Threads running independent ops concurrently; 1 keeps the thread count predictable. */
+  readonly interOpThreads?: number;
+  /** Label used in error messages (e.g. the model and graph kind). */
+  readonly label?: string;
+}
+
+export class SessionInputError extends Error {
+  override readonly name = 'SessionInputError';
+}
+
+export function hostTensor(dtype: DType, dims: readonly number[], data: HostTensor['data']): HostTensor {
+  const count = dims.reduce((a, b) => a * b, 1);
+  if (count !== data.length) throw new SessionInputError(`Tensor of dims [${dims.join(', ')}] needs ${count} values, got ${data.length}.`);
+  return { dtype, dims, data };
+}
+
+export class ModelSession {
+  private released = false;
+
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly label: string,
+  ) {}
+
+  /** Create a session from serialised model bytes or from a path to an .onnx file. */
+  static async create(model: Uint8Array | string, options: SessionOptions = {}): Promise<ModelSession> {
+    const ortOptions: ort.InferenceSession.SessionOptions = {
+      intraOpNumThreads: options.intraOpThreads ?? 2,
+      interOpNumThreads: options.interOpThreads ?? 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      // Warnings (e.g. unused constants) are noise here; errors still surface as exceptions.
+      logSeverityLevel: 3,
+    };
+    const label = options.label ?? (typeof model === 'string' ? model : 'in-memory model');
+    try {
+      const session = typeof model === 'string' ? await ort.InferenceSession.create(model, ortOptions) : await ort.InferenceSession.create(model, ortOptions);
+      return new ModelSession(session, label);
+    } catch (e) {
+      throw new Error(`onnxruntime could not load ${label}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
+
+  /** Run once. Every declared input must be fed; `outputs` selects a subset of outputs (default all). */
+  async run(feeds: Readonly<Record<string, HostTensor>>, outputs?: readonly string[]): Promise<Record<string, HostTensor>> {
+    if (this.released) throw new Error(`Session ${this.label} was released; create a new one.`);
+    const expected = this.session.inputNames;
+    const given = Object.keys(feeds);
+    const missing = expected.filter((n) => !(n in feeds));
+    const unknown = given.filter((n) => !expected.includes(n));
+    if (missing.length > 0 || unknown.length > 0) {
+      const parts = [
+        missing.length > 0 ? `missing input(s) ${missing.map((n) => `"${n}"`).join(', ')}` : '',
+        unknown.length > 0 ? `unknown input(s) ${unknown.map((n) => `"${n}"`).join(', ')}` : '',
+      ].filter(Boolean);
+      throw new SessionInputError(`${this.label}: ${parts.join('; ')}. The model expects exactly: ${expected.map((n) => `"${n}"`).join(', ')}.`);
+    }
+    const fetches = outputs ?? this.session.outputNames;
+    for (const name of fetches) {
+      if (!this.session.outputNames.includes(name)) {
+        throw new SessionInputError(`${this.label}: unknown output "${name}". Outputs: ${this.session.outputNames.map((n) => `"${n}"`).join(', ')}.`);
+      }
+    }
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    let results: ort.InferenceSession.OnnxValueMapType | undefined;
+    try {
+      for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.dtype, t.data, [...t.dims]);
+      results = await this.session.run(ortFeeds, [...fetches]);
+      const out: Record<string, HostTensor> = {};
+      for (const name of fetches) {
+        const t = results[name];
+        if (!t) throw new Error(`${this.label}: onnxruntime returned no output "${name}".`);
+        out[name] = { dtype: t.type as DType, dims: [...t.dims], data: t.data as HostTensor['data'] };
+      }
+      return out;
+    } catch (e) {
+      if (e instanceof SessionInputError) throw e;
+      throw new Error(`${this.label}: run failed: ${(e as Error).message}`, { cause: e });
+    } finally {
+      for (const t of Object.values(ortFeeds)) t.dispose();
+      if (results) for (const t of Object.values(results)) t.dispose();
+    }
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await this.session.release();
+  }
+}
