@@ -19,6 +19,11 @@ export interface SessionOptions {
   readonly intraOpThreads?: number;
   /** Threads running independent ops concurrently; 1 keeps the thread count predictable. */
   readonly interOpThreads?: number;
+  /**
+   * Graph optimisation level, default 'all'. float64 graphs need 'basic': the extended fusions rewrite patterns
+   * such as x * sigmoid(x) into contrib kernels that onnxruntime implements for float32 only.
+   */
+  readonly optimization?: 'basic' | 'extended' | 'all';
   /** Label used in error messages (e.g. the model and graph kind). */
   readonly label?: string;
 }
@@ -47,7 +52,7 @@ export class ModelSession {
       intraOpNumThreads: options.intraOpThreads ?? 2,
       interOpNumThreads: options.interOpThreads ?? 1,
       executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
+      graphOptimizationLevel: options.optimization ?? 'all',
       // Warnings (e.g. unused constants) are noise here; errors still surface as exceptions.
       logSeverityLevel: 3,
     };

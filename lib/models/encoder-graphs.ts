@@ -1,0 +1,78 @@
+// Sentence-encoder graphs: forward encoding (mean pooled, optionally L2-normalised) and one training step of the
+// multiple-negatives ranking loss with the gradient for every encoder weight.
+import { appendGradients } from '../onnx/autodiff.ts';
+import { GraphBuilder, type Value } from '../onnx/graph-builder.ts';
+import * as layers from '../onnx/layers.ts';
+import * as op from '../onnx/ops.ts';
+import { bertPooled, bertPrefix } from './bert.ts';
+import type { BertConfig, WeightMap } from './model-config.ts';
+import { initializerWeights, inputWeights, type FloatType } from './weight-source.ts';
+
+export const ENCODER_NAMES = {
+  inputIds: 'input_ids',
+  attentionMask: 'attention_mask',
+  tokenTypeIds: 'token_type_ids',
+  embedding: 'sentence_embedding',
+  queryIds: 'query_input_ids',
+  queryMask: 'query_attention_mask',
+  docIds: 'doc_input_ids',
+  docMask: 'doc_attention_mask',
+  loss: 'loss',
+  grad: (weight: string) => `grad.${weight}`,
+} as const;
+
+export interface EncoderGraphOptions {
+  readonly dtype?: FloatType;
+  readonly normalize?: boolean;
+}
+
+/** input_ids, attention_mask, token_type_ids [batch, seq] -> sentence_embedding [batch, hidden]. */
+export function buildEncoderGraph(weights: WeightMap, cfg: BertConfig, options: EncoderGraphOptions = {}): GraphBuilder {
+  const dtype = options.dtype ?? 'float32';
+  const b = new GraphBuilder('bert_encoder');
+  const w = initializerWeights(b, weights, dtype);
+  const N = ENCODER_NAMES;
+  const inputIds = b.input(N.inputIds, 'int64', ['batch', 'seq']);
+  const attentionMask = b.input(N.attentionMask, 'int64', ['batch', 'seq']);
+  const tokenTypeIds = b.input(N.tokenTypeIds, 'int64', ['batch', 'seq']);
+  const pooled = bertPooled(b, w, cfg, bertPrefix(weights), { inputIds, attentionMask, tokenTypeIds });
+  b.output(options.normalize ? layers.l2Normalize(b, pooled) : pooled, N.embedding);
+  return b;
+}
+
+export interface EncoderTrainingOptions {
+  readonly dtype?: FloatType;
+  /** Cosine similarities are multiplied by this before the softmax (sentence-transformers' default 20). */
+  readonly scale?: number;
+}
+
+/**
+ * Multiple-negatives ranking loss over a batch of (query, positive document) pairs: every other document in the
+ * batch is a negative; loss = mean over queries of cross-entropy of softmax(scale * cos(q_i, d_j)) at j = i.
+ * Query and document go through the same encoder. Every weight is a graph input named by its HuggingFace name;
+ * outputs are `loss` and `grad.<name>` for each of them (weightNames lists them).
+ */
+export function buildEncoderTrainingGraph(weights: WeightMap, cfg: BertConfig, options: EncoderTrainingOptions = {}): { graph: GraphBuilder; weightNames: string[] } {
+  const dtype = options.dtype ?? 'float32';
+  const b = new GraphBuilder('bert_mnrl_training_step');
+  const w = inputWeights(b, weights, dtype);
+  const N = ENCODER_NAMES;
+  const prefix = bertPrefix(weights);
+  const queryIds = b.input(N.queryIds, 'int64', ['batch', 'query_len']);
+  const queryMask = b.input(N.queryMask, 'int64', ['batch', 'query_len']);
+  const docIds = b.input(N.docIds, 'int64', ['batch', 'doc_len']);
+  const docMask = b.input(N.docMask, 'int64', ['batch', 'doc_len']);
+  const q = layers.l2Normalize(b, bertPooled(b, w, cfg, prefix, { inputIds: queryIds, attentionMask: queryMask }));
+  const d = layers.l2Normalize(b, bertPooled(b, w, cfg, prefix, { inputIds: docIds, attentionMask: docMask }));
+  const scores = op.scale(b, op.matmul(b, q, op.transpose(b, d, [1, 0])), options.scale ?? 20);
+  const batch = op.squeeze(b, op.dimOf(b, queryIds, 0), [0]);
+  const index = op.range(b, b.scalar('int64', 0), batch, 'batch');
+  const diagonal = op.cast(b, op.equal(b, op.unsqueeze(b, index, [1]), op.unsqueeze(b, index, [0])), dtype);
+  const picked = op.reduceSum(b, op.mul(b, op.logSoftmax(b, scores, -1), diagonal), [1], false);
+  const loss = op.neg(b, op.reduceMean(b, picked, [0], false));
+  const params: Value[] = [...w.used()];
+  const grads = appendGradients(b, loss, params);
+  b.output(loss, N.loss);
+  for (const p of params) b.output(grads.get(p.name) as Value, N.grad(p.name));
+  return { graph: b, weightNames: params.map((p) => p.name) };
+}
