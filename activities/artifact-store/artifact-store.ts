@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { CorruptArtifactError } from '../../common/errors.ts';
 import type { ArtifactRef } from '../../common/artifact-ref.ts';
 
@@ -10,6 +11,10 @@ export interface ArtifactStore {
   /** Human-readable location, e.g. `s3://bucket` or `file:///path`, for logs and reports. */
   readonly location: string;
   put(key: string, data: Uint8Array | string): Promise<ArtifactRef>;
+  /** Stores a local file (streamed, for artifacts too large to hold in memory). */
+  putFile(key: string, path: string): Promise<ArtifactRef>;
+  /** Writes an artifact to a local file (streamed); with a ref, verifies the checksum. */
+  getFile(key: string | ArtifactRef, path: string): Promise<void>;
   /** Reads an artifact; with a ref, verifies its checksum and fails with CorruptArtifactError on mismatch. */
   get(key: string | ArtifactRef): Promise<Uint8Array>;
   /** The ref of a stored artifact, or undefined when there is none. */
@@ -23,6 +28,17 @@ export function sha256Hex(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/** sha256 and size of a file, streamed. */
+export async function hashFile(path: string): Promise<{ sha256: string; bytes: number }> {
+  const h = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path)) {
+    h.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { sha256: h.digest('hex'), bytes };
+}
+
 export function toBytes(data: Uint8Array | string): Uint8Array {
   return typeof data === 'string' ? new TextEncoder().encode(data) : data;
 }
@@ -34,13 +50,17 @@ export function assertValidKey(key: string): void {
   }
 }
 
+export function checksumMismatch(ref: ArtifactRef, actual: { sha256: string; bytes: number }, location: string): CorruptArtifactError {
+  return new CorruptArtifactError(
+    `artifact ${location}/${ref.key} is corrupt: expected sha256 ${ref.sha256} (${ref.bytes} bytes), ` +
+      `got ${actual.sha256} (${actual.bytes} bytes). Delete it so the stage that writes it runs again.`,
+  );
+}
+
 export function verifyBytes(ref: ArtifactRef, data: Uint8Array, location: string): Uint8Array {
   const actual = sha256Hex(data);
   if (actual !== ref.sha256 || data.byteLength !== ref.bytes) {
-    throw new CorruptArtifactError(
-      `artifact ${location}/${ref.key} is corrupt: expected sha256 ${ref.sha256} (${ref.bytes} bytes), ` +
-        `got ${actual} (${data.byteLength} bytes). Delete it so the stage that writes it runs again.`,
-    );
+    throw checksumMismatch(ref, { sha256: actual, bytes: data.byteLength }, location);
   }
   return data;
 }

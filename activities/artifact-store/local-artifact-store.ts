@@ -1,8 +1,8 @@
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ArtifactRef } from '../../common/artifact-ref.ts';
-import { assertValidKey, sha256Hex, toBytes, verifyBytes, type ArtifactStore } from './artifact-store.ts';
+import { assertValidKey, checksumMismatch, hashFile, sha256Hex, toBytes, verifyBytes, type ArtifactStore } from './artifact-store.ts';
 
 /**
  * Artifacts in a local directory: the embedded default for a single machine. The sha256 of each object sits in a
@@ -32,6 +32,26 @@ export class LocalArtifactStore implements ArtifactStore {
     await writeFile(tmp, bytes);
     await rename(tmp, path);
     return ref;
+  }
+
+  async putFile(key: string, path: string): Promise<ArtifactRef> {
+    const target = this.path(key);
+    const ref = { key, ...(await hashFile(path)) };
+    await mkdir(dirname(target), { recursive: true });
+    const tmp = `${target}.${process.pid}.${Date.now()}.tmp`;
+    await writeFile(`${target}.sha256`, ref.sha256);
+    await copyFile(path, tmp);
+    await rename(tmp, target);
+    return ref;
+  }
+
+  async getFile(key: string | ArtifactRef, path: string): Promise<void> {
+    const k = typeof key === 'string' ? key : key.key;
+    await copyFile(this.path(k), path);
+    if (typeof key !== 'string') {
+      const actual = await hashFile(path);
+      if (actual.sha256 !== key.sha256 || actual.bytes !== key.bytes) throw checksumMismatch(key, actual, this.location);
+    }
   }
 
   async get(key: string | ArtifactRef): Promise<Uint8Array> {

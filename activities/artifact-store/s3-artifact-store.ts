@@ -1,6 +1,6 @@
 import { Client } from 'minio';
 import type { ArtifactRef } from '../../common/artifact-ref.ts';
-import { assertValidKey, sha256Hex, toBytes, verifyBytes, type ArtifactStore } from './artifact-store.ts';
+import { assertValidKey, checksumMismatch, hashFile, sha256Hex, toBytes, verifyBytes, type ArtifactStore } from './artifact-store.ts';
 
 export interface S3Settings {
   /** e.g. http://127.0.0.1:9000 */
@@ -60,6 +60,25 @@ export class S3ArtifactStore implements ArtifactStore {
       [SHA_META]: ref.sha256,
     });
     return ref;
+  }
+
+  async putFile(key: string, path: string): Promise<ArtifactRef> {
+    assertValidKey(key);
+    await this.ensureBucket();
+    const ref = { key, ...(await hashFile(path)) };
+    await this.client.fPutObject(this.settings.bucket, key, path, { [SHA_META]: ref.sha256 });
+    return ref;
+  }
+
+  async getFile(key: string | ArtifactRef, path: string): Promise<void> {
+    const k = typeof key === 'string' ? key : key.key;
+    assertValidKey(k);
+    await this.ensureBucket();
+    await this.client.fGetObject(this.settings.bucket, k, path);
+    if (typeof key !== 'string') {
+      const actual = await hashFile(path);
+      if (actual.sha256 !== key.sha256 || actual.bytes !== key.bytes) throw checksumMismatch(key, actual, this.location);
+    }
   }
 
   async get(key: string | ArtifactRef): Promise<Uint8Array> {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -32,6 +32,17 @@ describe('LocalArtifactStore', async () => {
     const ref = await store.put('runs/r3/data', 'good bytes');
     await writeFile(join(dir, 'runs/r3/data'), 'bad bytes!');
     await assert.rejects(store.get(ref), (err: Error) => err.name === 'CorruptArtifactError' && /runs\/r3\/data is corrupt/.test(err.message));
+  });
+
+  it('streams files in and out, verifying the checksum on the way out', async () => {
+    const src = join(dir, 'in.bin');
+    await writeFile(src, 'file body');
+    const ref = await store.putFile('runs/r4/file.bin', src);
+    assert.deepEqual(ref, { key: 'runs/r4/file.bin', sha256: '15e470ec647ae0e6734ec2a397d8be444063aebab70fb6775c1a1e5f042b0ae6', bytes: 9 });
+    await store.getFile(ref, join(dir, 'out.bin'));
+    assert.equal(await readFile(join(dir, 'out.bin'), 'utf8'), 'file body');
+    await writeFile(join(dir, 'runs/r4/file.bin'), 'file b0dy');
+    await assert.rejects(store.getFile(ref, join(dir, 'out2.bin')), { name: 'CorruptArtifactError' });
   });
 
   it('rejects keys that escape the store', async () => {
