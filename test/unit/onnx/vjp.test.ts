@@ -54,8 +54,9 @@ describe('VJP rules match finite differences (float64)', () => {
     ['value used twice', [{ name: 'a', dims: [2, 2] }], (b, [a]) => op.matmul(b, a!, op.tanh(b, a!))],
   ];
   for (const [name, inputs, f] of cases) {
-    it(name, async () => {
+    it(name, async (t) => {
       const { maxRelError } = await gradientCheck(inputs, f);
+      t.diagnostic(`max relative error ${maxRelError.toExponential(2)}`);
       assert.ok(maxRelError < TOL, `${name}: max relative error ${maxRelError}`);
     });
   }
