@@ -84,6 +84,13 @@ export class OnnxCausalDecoder implements CausalDecoder {
         value: asKv(out[DECODER_NAMES.presentValue(layer)], DECODER_NAMES.presentValue(layer)),
       });
     }
+    if (input.logitsFor === 'last' && session === this.sessions.all && s > 1) {
+      // The all-positions graph served a last-position request: keep each row's final position only.
+      const v = this.vocabSize;
+      const last = new Float32Array(b * v);
+      for (let r = 0; r < b; r++) last.set(logits.data.subarray((r * s + s - 1) * v, (r * s + s) * v), r * v);
+      return { logits: last, present };
+    }
     return { logits: logits.data, present };
   }
 
