@@ -119,14 +119,21 @@ export function reduceMean(b: GraphBuilder, x: Value, axes: readonly number[], k
   return b.node('ReduceMean', [x], { dtype: x.dtype, shape: reducedShape(x, norm, keepdims) }, { axes: ints(norm), keepdims: int(keepdims ? 1 : 0) }, { axes: norm, keepdims });
 }
 
-/** Reshape to a constant target (0 copies the input size, -1 is inferred), as in ONNX. */
+/**
+ * Reshape to a constant target (0 copies the input size, -1 is inferred), as in ONNX. The -1 size is inferred
+ * symbolically too when the input keeps exactly one symbolic size beyond the copied ones, so later broadcasts
+ * (and their gradients) stay statically known.
+ */
 export function reshape(b: GraphBuilder, x: Value, target: readonly number[]): Value {
   const shape: Dim[] = target.map((t, i) => (t === 0 ? (x.shape[i] ?? null) : t === -1 ? null : t));
   const minus = target.indexOf(-1);
-  if (minus >= 0 && x.shape.every((d) => typeof d === 'number') && shape.every((d, i) => i === minus || typeof d === 'number')) {
-    const total = (x.shape as number[]).reduce((a, c) => a * c, 1);
-    const known = shape.reduce<number>((a, d, i) => (i === minus ? a : a * (d as number)), 1);
-    shape[minus] = total / known;
+  if (minus >= 0) {
+    const rest = x.shape.filter((_, i) => target[i] !== 0);
+    const numeric = rest.filter((d): d is number => typeof d === 'number').reduce((a, c) => a * c, 1);
+    const others = rest.filter((d) => typeof d !== 'number');
+    const explicit = target.filter((t) => t > 0).reduce((a, c) => a * c, 1);
+    if (others.length === 0) shape[minus] = numeric / explicit;
+    else if (others.length === 1 && others[0] !== null && numeric === explicit) shape[minus] = others[0] ?? null;
   }
   return b.node('Reshape', [x, b.int64s(target)], { dtype: x.dtype, shape });
 }
@@ -157,7 +164,9 @@ export function concat(b: GraphBuilder, xs: readonly Value[], axis: number): Val
   const shape = first.shape.map((d, i) => {
     if (i !== a) return d;
     const sizes = xs.map((x) => x.shape[i] ?? null);
-    return sizes.every((s) => typeof s === 'number') ? (sizes as number[]).reduce((p, c) => p + c, 0) : null;
+    if (sizes.every((s) => typeof s === 'number')) return (sizes as number[]).reduce((p, c) => p + c, 0);
+    // A symbolic sum names the size so that equal concatenations compare equal.
+    return sizes.some((s) => s === null) ? null : sizes.join('+');
   });
   for (const x of xs) checkSameDtype(first, x, 'Concat');
   return b.node('Concat', xs, { dtype: first.dtype, shape }, { axis: int(a) }, { axis: a });
@@ -175,7 +184,8 @@ export function slice(b: GraphBuilder, x: Value, starts: readonly number[], ends
       const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + d : v, 0), d);
       return Math.max(clamp(e) - clamp(s), 0);
     }
-    return s >= 0 && e >= 0 && e < 2 ** 31 ? Math.max(e - s, 0) : null;
+    // The run-time size may clamp the bounds, so an unknown size gives an unknown (or derived symbolic) result.
+    return d === null ? null : `${d}[${s}:${e}]`;
   });
   return b.node('Slice', [x, b.int64s(starts), b.int64s(ends), b.int64s(norm)], { dtype: x.dtype, shape }, {}, { starts, ends, axes: norm });
 }
