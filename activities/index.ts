@@ -1,11 +1,19 @@
 import type { ArtifactStore } from './artifact-store/index.ts';
+import { createBm25Activities } from './bm25-activities.ts';
+import { createPrepareActivities } from './prepare-activities.ts';
+import { createReportActivities } from './report-activities.ts';
 import { createSmokeActivities } from './smoke-activities.ts';
 
 export interface ActivityDeps {
   readonly store: ArtifactStore;
 }
 
-/** Activities for the orchestrator queue (cheap I/O). */
+/** Activities for the orchestrator queue: reading the dataset, reports, cheap I/O. */
 export function createOrchestratorActivities(deps: ActivityDeps) {
-  return { ...createSmokeActivities(deps) };
+  return { ...createSmokeActivities(deps), ...createPrepareActivities(deps), ...createReportActivities(deps) };
+}
+
+/** Activities for the model queue: CPU-heavy work (BM25 indexing and search, and the model stages). */
+export function createModelActivities(deps: ActivityDeps) {
+  return { ...createBm25Activities(deps) };
 }

@@ -1,14 +1,6 @@
-import type { ArtifactRef } from '../common/artifact-ref.ts';
-import type { PipelineConfig } from '../common/pipeline-config.ts';
-import type { PreparedData, SystemEvaluation } from '../common/pipeline-stages.ts';
+import type { Bm25Activities } from './bm25-activities.ts';
+import type { PrepareActivities } from './prepare-activities.ts';
+import type { ReportActivities } from './report-activities.ts';
 
 /** The pipeline's activities as the workflow sees them: typed inputs, small plain-JSON results. */
-export interface PipelineActivities {
-  prepareData(input: { config: PipelineConfig }): Promise<PreparedData>;
-  evaluateBm25(input: { config: PipelineConfig; prepared: PreparedData }): Promise<SystemEvaluation>;
-  writeReport(input: {
-    config: PipelineConfig;
-    prepared: PreparedData;
-    evaluations: readonly SystemEvaluation[];
-  }): Promise<{ location: string; markdown: ArtifactRef }>;
-}
+export type PipelineActivities = PrepareActivities & Bm25Activities & ReportActivities;

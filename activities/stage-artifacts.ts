@@ -9,6 +9,7 @@ import type { ArtifactStore } from './artifact-store/index.ts';
 /** Bump a stage's version when its output for the same inputs changes; old artifacts are then not reused. */
 export const STAGE_CODE_VERSIONS = {
   prepare: 1,
+  'bm25-index': 1,
   evaluate: 1,
   report: 1,
 } as const;

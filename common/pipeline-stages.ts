@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { artifactRefSchema } from './artifact-ref.ts';
+import { shardSetSchema } from './generation-types.ts';
 
 // Stage names and the records stages exchange through Temporal: only references, counts and metrics.
 
@@ -14,7 +15,9 @@ export const preparedDataSchema = z
     sEval: artifactRefSchema.describe('labeled pairs for early stopping and the example filter, qrels TSV'),
     testQrels: artifactRefSchema,
     queries: artifactRefSchema,
-    unlabeledShards: z.array(z.object({ index: z.number().int(), ref: artifactRefSchema, documents: z.number().int() })),
+    unlabeled: shardSetSchema.describe('D_unlabeled as shards of BEIR corpus rows'),
+    docHashes: artifactRefSchema.describe('TSV docId -> sha256 of title + text, for incremental runs'),
+    rejects: artifactRefSchema.nullable().describe('rows skipped with dataset.onBadRow = skip, with file, line and reason'),
     counts: z.object({
       documents: z.number().int(),
       queries: z.number().int(),

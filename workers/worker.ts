@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createArtifactStore } from '../activities/artifact-store/index.ts';
-import { createOrchestratorActivities } from '../activities/index.ts';
+import { createModelActivities, createOrchestratorActivities } from '../activities/index.ts';
 import { TASK_QUEUES } from '../common/task-queues.ts';
 import { loadSettings, type Settings } from './settings.ts';
 import { connectWorker } from './temporal-connection.ts';
@@ -21,6 +21,18 @@ export async function createOrchestratorWorker(connection: NativeConnection, set
   });
 }
 
+/** Model work: one activity at a time per process, since each onnxruntime session already uses every core. */
+export async function createModelWorker(connection: NativeConnection, settings: Settings): Promise<Worker> {
+  const store = createArtifactStore(settings.store);
+  return Worker.create({
+    connection,
+    namespace: settings.namespace,
+    taskQueue: TASK_QUEUES.model,
+    maxConcurrentActivityTaskExecutions: 1,
+    activities: createModelActivities({ store }),
+  });
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { queue: { type: 'string', default: 'all' } } });
   if (!['orchestrator', 'model', 'all'].includes(values.queue)) {
@@ -30,6 +42,7 @@ async function main(): Promise<void> {
   const connection = await connectWorker(settings);
   const workers: Worker[] = [];
   if (values.queue !== 'model') workers.push(await createOrchestratorWorker(connection, settings));
+  if (values.queue !== 'orchestrator') workers.push(await createModelWorker(connection, settings));
   const stop = (): void => workers.forEach((w) => w.shutdown());
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

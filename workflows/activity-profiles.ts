@@ -18,6 +18,13 @@ export const IO_SHORT: ActivityOptions = {
   },
 };
 
+/** Long I/O on the orchestrator queue: reading a whole dataset into the store. */
+export const IO_LONG: ActivityOptions = {
+  ...IO_SHORT,
+  startToCloseTimeout: '4 hours', // a corpus of millions of documents is read and sharded in one pass
+  heartbeatTimeout: '2 minutes', // heartbeats come every 100k documents and between steps
+};
+
 /** Model work (onnxruntime) on the model queue: long, heartbeating, resumable from durable checkpoints. */
 export const ML_LONG: ActivityOptions = {
   taskQueue: TASK_QUEUES.model,

@@ -5,13 +5,14 @@ import {
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { PipelineActivities } from '../activities/pipeline-activities.ts';
 import { parsePipelineConfig, type PipelineConfig } from '../common/pipeline-config.ts';
 import type { PipelineProgress, PreparedData, Stage, SystemEvaluation } from '../common/pipeline-stages.ts';
 import { SPTAR_CONFIG_HASH, SPTAR_DATASET, SPTAR_PROGRESS, SPTAR_STAGE } from '../common/search-attributes.ts';
 import { fnv1a } from '../common/fnv1a.ts';
-import { IO_SHORT } from './activity-profiles.ts';
+import { IO_LONG, IO_SHORT, ML_LONG } from './activity-profiles.ts';
 
 export const progressQuery = defineQuery<PipelineProgress>('progress');
 
@@ -22,6 +23,8 @@ export interface PipelineResult {
 }
 
 const io = proxyActivities<PipelineActivities>(IO_SHORT);
+const ioLong = proxyActivities<PipelineActivities>(IO_LONG);
+const ml = proxyActivities<PipelineActivities>(ML_LONG);
 
 /**
  * The SPTAR pipeline. Takes one JSON object (so the UI's Start Workflow form can launch it) and validates it as
@@ -56,14 +59,19 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
     config: `${config.dataset.name}: X=${config.splits.trainPairs} Y=${config.splits.evalQueries} l=${config.promptTuning.promptLength} k=${config.weakFilter.topK}`,
   });
 
+  const info = workflowInfo();
+  // Finished stages are reused across runs of the same name unless the config says otherwise.
+  const scope = config.reuseArtifacts ? config.runName : `${config.runName}/${info.workflowId.replace(/[^A-Za-z0-9._=-]/g, '-')}`;
+
   enter('prepare');
-  const prepared = await io.prepareData({ config });
+  const prepared = await ioLong.prepareData({ config, scope });
 
   enter('evaluate');
-  evaluations.push(await io.evaluateBm25({ config, prepared }));
+  const bm25Index = await ml.buildBm25Index({ config, scope, prepared });
+  evaluations.push(await ml.evaluateBm25({ config, scope, prepared, index: bm25Index }));
 
   enter('report');
-  const report = await io.writeReport({ config, prepared, evaluations });
+  const report = await io.writeReport({ config, scope, runId: info.workflowId, prepared, evaluations, artifacts: [bm25Index] });
   reportKey = report.markdown.key;
   upsertMemo({ report: `${report.location}/${report.markdown.key}` });
 

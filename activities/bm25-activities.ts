@@ -1,0 +1,81 @@
+import { join } from 'node:path';
+import { Context } from '@temporalio/activity';
+import type { ArtifactRef } from '../common/artifact-ref.ts';
+import type { PipelineConfig } from '../common/pipeline-config.ts';
+import type { PreparedData, SystemEvaluation } from '../common/pipeline-stages.ts';
+import { loadQrels, loadQueries, readCorpus, writeRun } from '../lib/beir/index.ts';
+import { deserializeBm25Index, indexDocuments, type Bm25Index } from '../lib/bm25/index.ts';
+import { evaluateRun } from '../lib/metrics/index.ts';
+import type { ArtifactStore } from './artifact-store/index.ts';
+import { withLocalCopies } from './local-copies.ts';
+import { stageKey, stageScope, storeOnce } from './stage-artifacts.ts';
+
+const RETRIEVAL_DEPTH = 100; // MAP@100 and Recall@100 need the top 100
+
+/** BM25 over the whole corpus: the index (built once, stored), the BM25 baseline run and its metrics. */
+export function createBm25Activities(deps: { store: ArtifactStore }) {
+  const { store } = deps;
+  // Loaded indexes by sha256: a worker filtering many shards loads the index once.
+  const loaded = new Map<string, Bm25Index>();
+  const loadIndex = async (ref: ArtifactRef): Promise<Bm25Index> => {
+    let index = loaded.get(ref.sha256);
+    if (!index) {
+      index = deserializeBm25Index(await store.get(ref));
+      loaded.clear();
+      loaded.set(ref.sha256, index);
+    }
+    return index;
+  };
+
+  return {
+    async buildBm25Index(input: { config: PipelineConfig; scope: string; prepared: PreparedData }): Promise<ArtifactRef> {
+      const { config, scope, prepared } = input;
+      const params = { backend: config.weakFilter.backend, k1: config.weakFilter.k1, b: config.weakFilter.b };
+      const sc = stageScope(scope, 'bm25-index', params, [prepared.corpus]);
+      const { ref } = await storeOnce(store, stageKey(sc, `${params.backend}.bm25`), config.reuseArtifacts, () =>
+        withLocalCopies(store, { corpus: prepared.corpus }, async (paths) => {
+          Context.current().heartbeat({ step: 'indexing' });
+          const index = await indexDocuments(readCorpus(paths['corpus']!), params);
+          return index.serialize();
+        }),
+      );
+      return ref;
+    },
+
+    async evaluateBm25(input: { config: PipelineConfig; scope: string; prepared: PreparedData; index: ArtifactRef }): Promise<SystemEvaluation> {
+      const { config, scope, prepared, index } = input;
+      const sc = stageScope(scope, 'evaluate', { system: 'bm25', depth: RETRIEVAL_DEPTH }, [index, prepared.queries, prepared.testQrels]);
+      return withLocalCopies(store, { queries: prepared.queries, qrels: prepared.testQrels }, async (paths, dir) => {
+        const queries = (await loadQueries(paths['queries']!)).value;
+        const qrels = (await loadQrels(paths['qrels']!)).value;
+        const bm25 = await loadIndex(index);
+        const run = new Map<string, Map<string, number>>();
+        const lists = [];
+        for (const qid of [...qrels.keys()].sort()) {
+          const text = queries.get(qid);
+          if (text === undefined) continue; // a judged query without text scores 0, as trec_eval counts it
+          const hits = bm25.search(text, RETRIEVAL_DEPTH);
+          run.set(qid, new Map(hits.map((h) => [h.id, h.score])));
+          lists.push({ queryId: qid, hits });
+        }
+        const evaluation = evaluateRun(qrels, run);
+        await writeRun(join(dir, 'bm25.run'), lists, 'bm25');
+        const perQuery = JSON.stringify({ queryIds: evaluation.queryIds, metrics: Object.fromEntries(Object.entries(evaluation.perQuery).map(([k, v]) => [k, [...v]])) });
+        return {
+          system: 'bm25' as const,
+          metrics: {
+            ndcg10: evaluation.mean['ndcg@10']!,
+            map100: evaluation.mean['map@100']!,
+            recall100: evaluation.mean['recall@100']!,
+            mrr10: evaluation.mean['mrr@10']!,
+            queries: evaluation.queryIds.length,
+          },
+          run: await store.putFile(stageKey(sc, 'bm25.run'), join(dir, 'bm25.run')),
+          perQuery: await store.put(stageKey(sc, 'bm25.per-query.json'), perQuery),
+        };
+      });
+    },
+  };
+}
+
+export type Bm25Activities = ReturnType<typeof createBm25Activities>;
