@@ -44,12 +44,15 @@ export function stem(word: string): string {
 
 const stopwordSet = new Set(LUCENE_ENGLISH_STOPWORDS);
 
+/** The index term of one lowercased word, or null for a stopword: the per-word half of the pipeline. */
+export const termOfWord = (word: string): string | null => (stopwordSet.has(word) ? null : stem(word));
+
 /** Index and query terms of `text`: the full pipeline. */
 export function analyze(text: string): string[] {
   const out: string[] = [];
   for (const word of splitWords(text)) {
-    if (stopwordSet.has(word)) continue;
-    out.push(stem(word));
+    const term = termOfWord(word);
+    if (term !== null) out.push(term);
   }
   return out;
 }
