@@ -12,5 +12,5 @@ node --import tsx workers/worker.ts --queue all >>"$STATE_DIR/logs/worker.log" 2
 worker_pid=$!
 trap 'kill -TERM "$worker_pid" 2>/dev/null; wait "$worker_pid" 2>/dev/null || true' EXIT
 log "worker started (pid $worker_pid, log $STATE_DIR/logs/worker.log)"
-node --import tsx workers/run-smoke.ts "$@"
+node --import tsx workers/cli.ts start "${1:-configs/scifact-default.json}"
 log "Temporal UI: http://127.0.0.1:$TEMPORAL_UI_PORT/namespaces/$TEMPORAL_NAMESPACE/workflows"

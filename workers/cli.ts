@@ -42,6 +42,12 @@ function formatProgress(p: PipelineProgress): string {
   return `stage ${p.stage}${done}`;
 }
 
+function printEvaluations(evaluations: PipelineProgress['evaluations']): void {
+  for (const e of evaluations) {
+    console.log(`  ${e.system.padEnd(10)} nDCG@10 ${e.metrics.ndcg10.toFixed(4)}  MAP@100 ${e.metrics.map100.toFixed(4)}  R@100 ${e.metrics.recall100.toFixed(4)}  MRR@10 ${e.metrics.mrr10.toFixed(4)}`);
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
     args: argv,
@@ -85,24 +91,28 @@ async function main(argv: string[]): Promise<void> {
         console.log(`  UI: http://127.0.0.1:8233/namespaces/${settings.namespace}/workflows/${workflowId}`);
         if (values.detach) return;
         let last = '';
+        // One progress query at a time; the last one is awaited before the connection closes.
+        let inflight: Promise<void> | undefined;
         const timer = setInterval(() => {
-          handle
+          inflight ??= handle
             .query<PipelineProgress>('progress')
             .then((p) => {
               const line = formatProgress(p);
               if (line !== last) console.log(`  ${line}`);
               last = line;
             })
-            .catch(() => undefined); // the run may not have started its first task yet
+            .catch(() => undefined) // the run may not have started its first task yet
+            .finally(() => {
+              inflight = undefined;
+            });
         }, 1000);
         try {
           const result = (await handle.result()) as { evaluations: PipelineProgress['evaluations']; reportKey: string };
-          for (const e of result.evaluations) {
-            console.log(`  ${e.system.padEnd(10)} nDCG@10 ${e.metrics.ndcg10.toFixed(4)}  MAP@100 ${e.metrics.map100.toFixed(4)}  R@100 ${e.metrics.recall100.toFixed(4)}  MRR@10 ${e.metrics.mrr10.toFixed(4)}`);
-          }
+          printEvaluations(result.evaluations);
           console.log(`finished; report: sptar report ${workflowId}`);
         } finally {
           clearInterval(timer);
+          await inflight;
         }
       });
       return;
@@ -113,16 +123,24 @@ async function main(argv: string[]): Promise<void> {
         const handle = client.workflow.getHandle(arg);
         const d = await handle.describe();
         console.log(`${arg}: ${d.status.name}`);
-        const p = await handle.query<PipelineProgress>('progress');
-        console.log(`  ${formatProgress(p)}`);
-        for (const e of p.evaluations) console.log(`  ${e.system}: nDCG@10 ${e.metrics.ndcg10.toFixed(4)}`);
+        if (d.status.name === 'COMPLETED') {
+          const result = (await handle.result()) as { evaluations: PipelineProgress['evaluations'] };
+          printEvaluations(result.evaluations);
+        } else if (d.status.name === 'RUNNING') {
+          const p = await handle.query<PipelineProgress>('progress').catch((err: unknown) => {
+            throw new UsageError(`${(err as Error).message}: start a worker (npm run worker) to see live progress`);
+          });
+          console.log(`  ${formatProgress(p)}`);
+          printEvaluations(p.evaluations);
+        }
       });
       return;
     }
     case 'report': {
       if (!arg) throw new UsageError('report needs a workflow id');
-      const key = await withClient(async (client) => (await client.workflow.getHandle(arg).query<PipelineProgress>('progress')).reportKey);
-      if (!key) throw new UsageError(`run ${arg} has no report yet`);
+      const memo = await withClient(async (client) => (await client.workflow.getHandle(arg).describe()).memo);
+      const key = memo?.['reportKey'];
+      if (typeof key !== 'string') throw new UsageError(`run ${arg} has no report yet`);
       const text = new TextDecoder().decode(await createArtifactStore(settings.store).get(key));
       if (values.out) await writeFile(values.out, text);
       else process.stdout.write(text);

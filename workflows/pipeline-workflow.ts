@@ -73,7 +73,7 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
   enter('report');
   const report = await io.writeReport({ config, scope, runId: info.workflowId, prepared, evaluations, artifacts: [bm25Index] });
   reportKey = report.markdown.key;
-  upsertMemo({ report: `${report.location}/${report.markdown.key}` });
+  upsertMemo({ report: `${report.location}/${report.markdown.key}`, reportKey: report.markdown.key });
 
   enter('done');
   return { prepared, evaluations, reportKey };
