@@ -39,6 +39,8 @@ export class CompactBm25Index implements Bm25Index {
   private readonly impacts: Float32Array;
   private readonly scores: Float64Array;
   private readonly touched: Uint32Array;
+  /** Per term, its largest posting impact: bounds what the term can add to any document. */
+  private readonly maxImpact: Float32Array;
 
   constructor(private readonly parts: CompactParts) {
     const { params, docIds, docLengths, terms, postingStart, postingDocs, postingTf } = parts;
@@ -63,6 +65,12 @@ export class CompactBm25Index implements Bm25Index {
       const tf = postingTf[p]!;
       this.impacts[p] = (tf * (k1 + 1)) / (tf + norm[postingDocs[p]!]!);
     }
+    this.maxImpact = new Float32Array(terms.length);
+    for (let t = 0; t < terms.length; t++) {
+      let max = 0;
+      for (let p = postingStart[t]!; p < postingStart[t + 1]!; p++) if (this.impacts[p]! > max) max = this.impacts[p]!;
+      this.maxImpact[t] = max;
+    }
     this.scores = new Float64Array(n);
     this.touched = new Uint32Array(n);
   }
@@ -75,7 +83,14 @@ export class CompactBm25Index implements Bm25Index {
     return this.parts.postingDocs.length;
   }
 
-  search(query: string, k: number): SearchHit[] {
+  /**
+   * Exact top-k with MaxScore-style pruning. Terms are processed from the highest possible contribution
+   * (idf x largest impact) down. Once the k-th best partial score exceeds the most that all remaining terms
+   * together could add, no unseen document can enter the top k: the remaining (long, low-idf) lists are then only
+   * probed for the surviving candidates by galloping search instead of being scanned. `exhaustive` turns pruning
+   * off (tests compare both).
+   */
+  search(query: string, k: number, options: { exhaustive?: boolean } = {}): SearchHit[] {
     if (!Number.isInteger(k) || k < 0) throw new RangeError(`k must be a non-negative integer, got ${k}`);
     const weights = new Map<number, number>();
     for (const term of analyze(query)) {
@@ -83,9 +98,19 @@ export class CompactBm25Index implements Bm25Index {
       if (t !== undefined) weights.set(t, (weights.get(t) ?? 0) + this.idf[t]!);
     }
     const { postingStart, postingDocs, docIds } = this.parts;
-    const { scores, touched, impacts } = this;
+    const { scores, touched, impacts, maxImpact } = this;
+    const order = [...weights].map(([t, w]) => ({ t, w, bound: w * maxImpact[t]! })).sort((a, b) => b.bound - a.bound || a.t - b.t);
+    // remaining[i]: the most terms i.. can add to any document.
+    const remaining = new Float64Array(order.length + 1);
+    for (let i = order.length - 1; i >= 0; i--) remaining[i] = remaining[i + 1]! + order[i]!.bound;
     let touchedCount = 0;
-    for (const [t, w] of weights) {
+    let next = 0;
+    for (; next < order.length; next++) {
+      if (!options.exhaustive && k > 0 && next > 0 && touchedCount >= k) {
+        const threshold = this.kthScore(touchedCount, k);
+        if (remaining[next]! < threshold * (1 - 1e-9)) break;
+      }
+      const { t, w } = order[next]!;
       const end = postingStart[t + 1]!;
       for (let p = postingStart[t]!; p < end; p++) {
         const d = postingDocs[p]!;
@@ -94,13 +119,44 @@ export class CompactBm25Index implements Bm25Index {
         scores[d]! += w * impacts[p]!;
       }
     }
-    const top = new TopK(Math.min(k, touchedCount), docIds);
-    for (let i = 0; i < touchedCount; i++) {
-      const d = touched[i]!;
+    let candidates = touched.subarray(0, touchedCount);
+    if (next < order.length) {
+      // Pruned: keep the candidates that can still reach the threshold, in document order for galloping.
+      const threshold = this.kthScore(touchedCount, k);
+      const rest = remaining[next]!;
+      const kept: number[] = [];
+      for (const d of candidates) {
+        if (scores[d]! + rest >= threshold * (1 - 1e-9)) kept.push(d);
+        else scores[d] = 0;
+      }
+      candidates = Uint32Array.from(kept).sort();
+      for (; next < order.length; next++) {
+        const { t, w } = order[next]!;
+        let p = postingStart[t]!;
+        const end = postingStart[t + 1]!;
+        for (const d of candidates) {
+          p = gallopTo(postingDocs, p, end, d);
+          if (p >= end) break;
+          if (postingDocs[p] === d) scores[d]! += w * impacts[p]!;
+        }
+      }
+    }
+    const top = new TopK(Math.min(k, candidates.length), docIds);
+    for (const d of candidates) {
       top.offer(d, scores[d]!);
       scores[d] = 0;
     }
     return top.results().map((r) => ({ id: docIds[r.doc]!, score: r.score }));
+  }
+
+  /** The k-th largest partial score among the first `count` touched documents (a lower bound of the final one). */
+  private kthScore(count: number, k: number): number {
+    const top = new TopK(k, this.parts.docIds);
+    for (let i = 0; i < count; i++) {
+      const d = this.touched[i]!;
+      top.offer(d, this.scores[d]!);
+    }
+    return top.minScore();
   }
 
   serialize(): Uint8Array {
@@ -127,6 +183,27 @@ export class CompactBm25Index implements Bm25Index {
     checkConsistent(parts);
     return new CompactBm25Index(parts);
   }
+}
+
+/** First position in [from, end) whose document is >= doc (exponential then binary search); end if none. */
+function gallopTo(docs: Uint32Array, from: number, end: number, doc: number): number {
+  if (from >= end || docs[from]! >= doc) return from;
+  let step = 1;
+  let lo = from;
+  let hi = from + 1;
+  while (hi < end && docs[hi]! < doc) {
+    lo = hi;
+    step *= 2;
+    hi = from + step;
+  }
+  if (hi > end) hi = end;
+  // docs[lo] < doc and (hi == end or docs[hi] >= doc)
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    if (docs[mid]! < doc) lo = mid;
+    else hi = mid;
+  }
+  return hi;
 }
 
 /** A damaged artifact must fail loudly here, not return wrong rankings or read out of bounds later. */

@@ -51,6 +51,11 @@ export class TopK {
     this.scores[i] = score;
   }
 
+  /** The lowest score kept (the k-th best once full); 0 when empty. */
+  minScore(): number {
+    return this.size === 0 ? 0 : this.scores[0]!;
+  }
+
   /** Best first. */
   results(): { doc: number; score: number }[] {
     const out: { doc: number; score: number }[] = [];

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { loadQrels, loadQueries, readCorpus } from '../../../lib/beir/index.ts';
-import { indexDocuments, type Bm25Backend } from '../../../lib/bm25/index.ts';
+import { CompactBm25Index, indexDocuments, type Bm25Backend } from '../../../lib/bm25/index.ts';
 import { evaluateRun } from '../../../lib/metrics/index.ts';
 import { scifact } from '../beir/scifact-path.ts';
 
@@ -33,6 +33,17 @@ describe('BM25 on SciFact test', () => {
     const value = await scoreBackend('compact', qrels);
     assert.ok(value >= 0.67 && value <= 0.69, `nDCG@10 ${value}`);
     ndcg.set('compact', await scoreBackend('compact', firstHundred()));
+  });
+
+  it('pruned search returns exactly the exhaustive ranking (ids and scores) for every test query', async () => {
+    const index = await indexDocuments(readCorpus(scifact('corpus.jsonl')));
+    assert.ok(index instanceof CompactBm25Index);
+    for (const k of [1, 10, 100]) {
+      for (const qid of qrels.keys()) {
+        const text = queries.get(qid)!;
+        assert.deepEqual(index.search(text, k), index.search(text, k, { exhaustive: true }), `query ${qid}, k ${k}`);
+      }
+    }
   });
 
   it('the lunr backend, with the same text pipeline, agrees within 0.005 on 100 queries', async () => {
