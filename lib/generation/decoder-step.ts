@@ -21,12 +21,17 @@ export interface DecoderStepInput {
   readonly seqLen: number;
   /** [batch, seqLen, hidden]: token embeddings, or soft-prompt vectors, for the new positions. */
   readonly inputsEmbeds: Float32Array;
-  /** [batch, pastLen + seqLen], 1 = attend, 0 = padding. Causality is the decoder's job. */
+  /** [batch, prefixLen + pastLen + seqLen], 1 = attend, 0 = padding. Causality is the decoder's job. */
   readonly attentionMask: Int32Array;
   /** [batch, seqLen]: position index of each new token (padding does not advance positions). */
   readonly positionIds: Int32Array;
-  /** Cache covering the first pastLen columns, or undefined when pastLen = 0. */
+  /** Cache covering the pastLen columns after the prefix, or undefined when pastLen = 0. */
   readonly past: KvCache | undefined;
+  /**
+   * Batch-1 cache of a prefix shared by every row (its prefixLen columns come first). The decoder attends to it
+   * without copying it per row; it is not part of `present`.
+   */
+  readonly prefix?: KvCache;
   /** 'last' lets the decoder compute logits for the final column only (all that decoding needs). */
   readonly logitsFor: 'all' | 'last';
 }
@@ -34,7 +39,7 @@ export interface DecoderStepInput {
 export interface DecoderStepOutput {
   /** [batch, seqLen, vocab] for 'all', [batch, 1, vocab] for 'last'. */
   readonly logits: Float32Array;
-  /** Cache covering pastLen + seqLen columns. */
+  /** Cache covering pastLen + seqLen columns (the shared prefix excluded). */
   readonly present: KvCache;
 }
 

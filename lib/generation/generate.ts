@@ -1,8 +1,10 @@
 // Batched decoding. Rows are laid out as [shared prefix][left padding][prompt][generated], so every row's
 // newest token sits in the last column; padding is masked out and does not advance positions. Finished rows
-// are dropped from the batch (and from the cache) so the remaining rows run at full speed.
+// are dropped from the batch (and from the cache) so the remaining rows run at full speed. A cached prefix is
+// passed to every step as one batch-1 cache that all rows attend to: it is never copied per row, and the per-row
+// cache (copied by onnxruntime at every step, and on the JS side when rows finish) holds only the row's own columns.
 import type { CausalDecoder, KvCache } from './decoder-step.ts';
-import { broadcastCache, selectCacheRows } from './kv-cache.ts';
+import { selectCacheRows } from './kv-cache.ts';
 import type { PrefixCache, PrefixEmbeds } from './prefix-cache.ts';
 import { StopChecker, type FinishReason, type StoppingCriteria } from './stopping-criteria.ts';
 import type { TokenSampler } from './token-sampler.ts';
@@ -57,6 +59,9 @@ export async function generate(options: GenerateOptions): Promise<{ rows: Genera
     if (p.length === 0) throw new Error(`prompt ${i} is empty; every row needs at least one token after the prefix`);
   });
   const prefixLength = prefix?.length ?? 0;
+  // Columns before `ownStart` come from the shared prefix cache; the row caches start after them.
+  const shared = prefix?.kind === 'cache' ? prefix.cache : undefined;
+  const ownStart = shared ? prefixLength : 0;
   const longest = Math.max(0, ...prompts.map((p) => p.length));
   const rows: Row[] = prompts.map((prompt, index) => {
     const pad = longest - prompt.length;
@@ -99,27 +104,21 @@ export async function generate(options: GenerateOptions): Promise<{ rows: Genera
     });
     decoderCalls++;
     positionsProcessed += b * s;
-    const out = await model.step({ batchSize: b, seqLen: s, inputsEmbeds, attentionMask, positionIds, past, logitsFor: 'last' });
+    const out = await model.step({ batchSize: b, seqLen: s, inputsEmbeds, attentionMask, positionIds, past, logitsFor: 'last', ...(shared ? { prefix: shared } : {}) });
     await yieldToEventLoop();
     return out;
   };
 
   let active = rows;
   let cache: KvCache | undefined;
-  let cachedColumns = 0;
-  if (prefix?.kind === 'cache' && active.length > 0) {
-    cache = broadcastCache(prefix.cache, active.length);
-    cachedColumns = prefix.length;
-  }
-  const baseCache = cache;
-  const baseColumns = cachedColumns;
+  let cachedColumns = ownStart;
   while (active.length > 0) {
     const total = prefixLength + (active[0]?.columns.length ?? 0);
     let logits: Float32Array | undefined;
     if (!useKvCache) {
-      // Start over from the prefix alone; its broadcast rows are identical, so the first k serve k rows.
-      cache = baseCache === undefined ? undefined : selectCacheRows(baseCache, active.map((_, i) => i));
-      cachedColumns = baseColumns;
+      // Start over after the shared prefix (or from column 0 without one).
+      cache = undefined;
+      cachedColumns = ownStart;
     }
     while (cachedColumns < total) {
       const end = useKvCache ? Math.min(total, cachedColumns + chunkSize) : total;

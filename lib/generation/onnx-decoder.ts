@@ -41,7 +41,7 @@ export class OnnxCausalDecoder implements CausalDecoder {
     if (!embeddings) throw new Error(`weights have no '${parts.embeddingName}' embedding table`);
     const make = async (mode: 'all' | 'last') =>
       logits.includes(mode)
-        ? ModelSession.create(buildDecoderStepGraph(weights, cfg, { logits: mode }).toBytes(), { label: `${cfg.architecture} decoder step (${mode} logits)` })
+        ? ModelSession.create(buildDecoderStepGraph(weights, cfg, { logits: mode, sharedPrefix: true }).toBytes(), { label: `${cfg.architecture} decoder step (${mode} logits)` })
         : undefined;
     const all = await make('all');
     const last = await make('last');
@@ -63,9 +63,12 @@ export class OnnxCausalDecoder implements CausalDecoder {
     if (!session) throw new Error(`no decoder session computes '${input.logitsFor}' logits; create the decoder with that mode`);
     const { batchSize: b, seqLen: s } = input;
     const pastLen = input.past?.[0]?.key.dims[2] ?? 0;
+    const prefixLen = input.prefix?.[0]?.key.dims[2] ?? 0;
+    const prefixBatch = input.prefix?.[0]?.key.dims[0] ?? 1;
+    if (prefixBatch !== 1) throw new Error(`the shared prefix cache must have batch 1 (one copy serves every row), got batch ${prefixBatch}`);
     const feeds: Record<string, HostTensor> = {
       [DECODER_NAMES.inputsEmbeds]: hostTensor('float32', [b, s, this.hiddenSize], input.inputsEmbeds),
-      [DECODER_NAMES.attentionMask]: hostTensor('int64', [b, pastLen + s], toInt64(input.attentionMask)),
+      [DECODER_NAMES.attentionMask]: hostTensor('int64', [b, prefixLen + pastLen + s], toInt64(input.attentionMask)),
       [DECODER_NAMES.positionIds]: hostTensor('int64', [b, s], toInt64(input.positionIds)),
     };
     const empty = new Float32Array(0);
@@ -73,6 +76,9 @@ export class OnnxCausalDecoder implements CausalDecoder {
       const kv = input.past?.[layer];
       feeds[DECODER_NAMES.pastKey(layer)] = kv ? hostTensor('float32', kv.key.dims, kv.key.data) : hostTensor('float32', [b, this.kvHeads, 0, this.headDim], empty);
       feeds[DECODER_NAMES.pastValue(layer)] = kv ? hostTensor('float32', kv.value.dims, kv.value.data) : hostTensor('float32', [b, this.kvHeads, 0, this.headDim], empty);
+      const shared = input.prefix?.[layer];
+      feeds[DECODER_NAMES.prefixKey(layer)] = shared ? hostTensor('float32', shared.key.dims, shared.key.data) : hostTensor('float32', [1, this.kvHeads, 0, this.headDim], empty);
+      feeds[DECODER_NAMES.prefixValue(layer)] = shared ? hostTensor('float32', shared.value.dims, shared.value.data) : hostTensor('float32', [1, this.kvHeads, 0, this.headDim], empty);
     }
     const out = await session.run(feeds);
     const logits = out[DECODER_NAMES.logits];

@@ -23,6 +23,8 @@ export const DECODER_NAMES = {
   pastValue: (layer: number) => `past_key_values.${layer}.value`,
   presentKey: (layer: number) => `present.${layer}.key`,
   presentValue: (layer: number) => `present.${layer}.value`,
+  prefixKey: (layer: number) => `prefix_key_values.${layer}.key`,
+  prefixValue: (layer: number) => `prefix_key_values.${layer}.value`,
 } as const;
 
 export const SOFT_PROMPT_NAMES = {
@@ -71,6 +73,12 @@ export interface DecoderGraphOptions {
   readonly dtype?: FloatType;
   /** 'last' returns logits of the final position only ([batch, 1, vocab]): all that greedy decoding needs. */
   readonly logits?: 'all' | 'last';
+  /**
+   * Adds batch-1 inputs prefix_key_values.{i}.key/value [1, kvHeads, prefix, headDim]: a prefix shared by all rows
+   * (soft prompt + examples), attended without a per-row copy. The attention mask then spans prefix + past + seq,
+   * and present covers past + seq only. An empty prefix (size 0) gives the plain step.
+   */
+  readonly sharedPrefix?: boolean;
 }
 
 /** One decoder step: inputs_embeds, attention_mask [batch, past+seq], position_ids, past keys/values -> logits, present. */
@@ -83,13 +91,20 @@ export function buildDecoderStepGraph(weights: WeightMap, cfg: DecoderConfig, op
   const attentionMask = b.input(DECODER_NAMES.attentionMask, 'int64', ['batch', 'total']);
   const positions = b.input(DECODER_NAMES.positionIds, 'int64', ['batch', 'seq']);
   const past: KeyValue[] = [];
+  const shared: KeyValue[] = [];
   for (let i = 0; i < cfg.numLayers; i++) {
     past.push({
       key: b.input(DECODER_NAMES.pastKey(i), dtype, ['batch', parts.kvHeads, 'past', parts.headDim]),
       value: b.input(DECODER_NAMES.pastValue(i), dtype, ['batch', parts.kvHeads, 'past', parts.headDim]),
     });
+    if (options.sharedPrefix) {
+      shared.push({
+        key: b.input(DECODER_NAMES.prefixKey(i), dtype, [1, parts.kvHeads, 'prefix', parts.headDim]),
+        value: b.input(DECODER_NAMES.prefixValue(i), dtype, [1, parts.kvHeads, 'prefix', parts.headDim]),
+      });
+    }
   }
-  const { hidden, present } = parts.hidden(b, w, { embeds, attentionMask, positions, past });
+  const { hidden, present } = parts.hidden(b, w, { embeds, attentionMask, positions, past, ...(options.sharedPrefix ? { shared } : {}) });
   const last = options.logits === 'last' ? op.slice(b, hidden, [-1], [2 ** 62], [1]) : hidden;
   b.output(parts.logits(b, w, last), DECODER_NAMES.logits);
   present.forEach((kv, i) => {

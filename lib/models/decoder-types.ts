@@ -15,4 +15,6 @@ export interface DecoderInputs {
   /** int64 [batch, seq] */
   readonly positions: Value;
   readonly past?: readonly KeyValue[];
+  /** Batch-1 keys/values of a prefix every row attends to before `past` (the mask covers it first). */
+  readonly shared?: readonly KeyValue[];
 }

@@ -31,7 +31,7 @@ export function gpt2Hidden(b: GraphBuilder, w: WeightSource, cfg: Gpt2Config, pr
       v = op.concat(b, [past.value, v], 2);
     }
     present.push({ key: k, value: v });
-    const attn = layers.attention(b, q, k, v, bias, nh, nh, d);
+    const attn = layers.attention(b, q, k, v, bias, nh, nh, d, x0.shared?.[i]);
     x = op.add(b, x, layers.conv1d(b, attn, w.get(`${p}attn.c_proj.weight`, [h, h]), w.get(`${p}attn.c_proj.bias`, [h])));
     const hMid = layers.layerNorm(b, x, w.get(`${p}ln_2.weight`, [h]), w.get(`${p}ln_2.bias`, [h]), eps);
     const inner = layers.geluTanh(b, layers.conv1d(b, hMid, w.get(`${p}mlp.c_fc.weight`, [h, ff]), w.get(`${p}mlp.c_fc.bias`, [ff])));

@@ -25,7 +25,7 @@ export function llamaHidden(b: GraphBuilder, w: WeightSource, cfg: LlamaConfig, 
       v = op.concat(b, [past.value, v], 2);
     }
     present.push({ key: k, value: v });
-    const attn = layers.attention(b, q, k, v, bias, nh, nkv, d);
+    const attn = layers.attention(b, q, k, v, bias, nh, nkv, d, x0.shared?.[i]);
     x = op.add(b, x, layers.linear(b, attn, w.get(`${p}self_attn.o_proj.weight`, [h, nh * d])));
     const hMid = layers.rmsNorm(b, x, w.get(`${p}post_attention_layernorm.weight`, [h]), cfg.rmsNormEps);
     const gate = layers.silu(b, layers.linear(b, hMid, w.get(`${p}mlp.gate_proj.weight`, [ff, h])));

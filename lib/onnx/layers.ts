@@ -111,24 +111,40 @@ export function positionsFromMask(b: GraphBuilder, mask: Value): Value {
   return op.max(b, counted, b.scalar('int64', 0));
 }
 
+/** Keys and values [1, KV, P, D] of a prefix shared by every row of the batch (broadcast, never copied per row). */
+export interface SharedKeyValue {
+  readonly key: Value;
+  readonly value: Value;
+}
+
 /**
  * Multi-head attention. q [b, H, s, D], k and v [b, KV, t, D] with H a multiple of KV (grouped-query attention
- * shares each key/value head among H/KV query heads). bias [b, 1, s, t]. Returns [b, s, H*D].
+ * shares each key/value head among H/KV query heads). bias [b, 1, s, t], or [b, 1, s, P + t] with a shared prefix:
+ * its P positions come first and are attended through a batch-broadcast MatMul, so one prefix copy serves all rows.
+ * Returns [b, s, H*D].
  */
-export function attention(b: GraphBuilder, q: Value, k: Value, v: Value, bias: Value, numHeads: number, numKvHeads: number, headDim: number): Value {
+export function attention(b: GraphBuilder, q: Value, k: Value, v: Value, bias: Value, numHeads: number, numKvHeads: number, headDim: number, shared?: SharedKeyValue): Value {
   const scaled = op.scale(b, q, 1 / Math.sqrt(headDim));
+  const groups = numHeads / numKvHeads;
+  // Grouped-query attention views queries as [b, KV, groups, s, D] and keys/values as [b, KV, 1, t, D].
+  const grouped = numKvHeads !== numHeads;
+  const qg = grouped ? op.reshape(b, scaled, [0, numKvHeads, groups, -1, headDim]) : scaled;
+  const heads = (x: Value) => (grouped ? op.unsqueeze(b, x, [2]) : x);
+  const biasG = grouped ? op.unsqueeze(b, bias, [1]) : bias;
+  const own = op.matmul(b, qg, op.transposeLast2(b, heads(k)));
   let context: Value;
-  if (numKvHeads === numHeads) {
-    const probs = op.softmax(b, op.add(b, op.matmul(b, scaled, op.transposeLast2(b, k)), bias));
-    context = op.matmul(b, probs, v);
+  if (!shared) {
+    context = op.matmul(b, op.softmax(b, op.add(b, own, biasG)), heads(v));
   } else {
-    const groups = numHeads / numKvHeads;
-    const qg = op.reshape(b, scaled, [0, numKvHeads, groups, -1, headDim]);
-    const kg = op.unsqueeze(b, k, [2]);
-    const vg = op.unsqueeze(b, v, [2]);
-    const probs = op.softmax(b, op.add(b, op.matmul(b, qg, op.transposeLast2(b, kg)), op.unsqueeze(b, bias, [1])));
-    context = op.reshape(b, op.matmul(b, probs, vg), [0, numHeads, -1, headDim]);
+    const prefixScores = op.matmul(b, qg, op.transposeLast2(b, heads(shared.key)));
+    const probs = op.softmax(b, op.add(b, op.concat(b, [prefixScores, own], -1), biasG));
+    const prefixLength = op.dimOf(b, shared.key, 2);
+    const rank = probs.shape.length;
+    const prefixProbs = op.sliceDynamic(b, probs, b.int64s([0]), prefixLength, [-1], [...probs.shape.slice(0, -1), shared.key.shape[2] ?? null]);
+    const ownProbs = op.sliceDynamic(b, probs, prefixLength, b.int64s([2 ** 62]), [rank - 1], [...probs.shape.slice(0, -1), k.shape[2] ?? null]);
+    context = op.add(b, op.matmul(b, prefixProbs, heads(shared.value)), op.matmul(b, ownProbs, heads(v)));
   }
+  if (grouped) context = op.reshape(b, context, [0, numHeads, -1, headDim]);
   return op.reshape(b, op.transpose(b, context, [0, 2, 1, 3]), [0, 0, numHeads * headDim]);
 }
 

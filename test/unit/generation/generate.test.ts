@@ -69,11 +69,11 @@ describe('generation loop on the reference decoder', () => {
     await generate({ model, prompts: [[5], [1, 2]], sampler: greedySampler, stopping: stopping(10), padTokenId: EOS });
     // prefill (2 columns, batch 2) -> 6 / 3; row 0 then makes 7 = stop; row 1 continues alone: 4, 5, 6, 7.
     assert.deepEqual(model.calls, [
-      { batchSize: 2, seqLen: 2, pastLen: 0 },
-      { batchSize: 2, seqLen: 1, pastLen: 2 },
-      { batchSize: 1, seqLen: 1, pastLen: 3 },
-      { batchSize: 1, seqLen: 1, pastLen: 4 },
-      { batchSize: 1, seqLen: 1, pastLen: 5 },
+      { batchSize: 2, seqLen: 2, pastLen: 0, prefixLen: 0 },
+      { batchSize: 2, seqLen: 1, pastLen: 2, prefixLen: 0 },
+      { batchSize: 1, seqLen: 1, pastLen: 3, prefixLen: 0 },
+      { batchSize: 1, seqLen: 1, pastLen: 4, prefixLen: 0 },
+      { batchSize: 1, seqLen: 1, pastLen: 5, prefixLen: 0 },
     ]);
   });
 
@@ -108,10 +108,11 @@ describe('generation loop on the reference decoder', () => {
     const first = await generate({ model, prompts: [[2], [4]], prefix, sampler: greedySampler, stopping: stopping(1), padTokenId: EOS });
     const second = await generate({ model, prompts: [[5]], prefix, sampler: greedySampler, stopping: stopping(1), padTokenId: EOS });
     assert.deepEqual([...first.rows, ...second.rows].map((r) => r.tokens), [[3], [5], [6]]);
-    // Each batch only processes its own prompt column; the 5 prefix positions come from the cache.
+    // Each batch only processes its own prompt column; the 5 prefix positions come from the one shared batch-1
+    // cache, not from a per-row past.
     assert.deepEqual(model.calls, [
-      { batchSize: 2, seqLen: 1, pastLen: 5 },
-      { batchSize: 1, seqLen: 1, pastLen: 5 },
+      { batchSize: 2, seqLen: 1, pastLen: 0, prefixLen: 5 },
+      { batchSize: 1, seqLen: 1, pastLen: 0, prefixLen: 5 },
     ]);
   });
 

@@ -23,6 +23,7 @@ export interface RecordedCall {
   readonly batchSize: number;
   readonly seqLen: number;
   readonly pastLen: number;
+  readonly prefixLen: number;
 }
 
 export class ReferenceDecoder implements CausalDecoder {
@@ -55,22 +56,30 @@ export class ReferenceDecoder implements CausalDecoder {
   }
 
   step(input: DecoderStepInput): Promise<DecoderStepOutput> {
-    const { batchSize: b, seqLen: s, inputsEmbeds, attentionMask, positionIds, past } = input;
+    const { batchSize: b, seqLen: s, inputsEmbeds, attentionMask, positionIds, past, prefix } = input;
     const h = this.hiddenSize;
     const kd = h + 1;
     const pastLen = past?.[0]?.key.dims[2] ?? 0;
-    const total = pastLen + s;
+    const prefixLen = prefix?.[0]?.key.dims[2] ?? 0;
+    if (prefix?.[0] && prefix[0].key.dims[0] !== 1) throw new Error(`shared prefix must have batch 1, got ${prefix[0].key.dims[0]}`);
+    // Attention runs over [shared prefix][past][new] per row; present holds [past][new] only.
+    const own = pastLen + s;
+    const total = prefixLen + own;
     if (attentionMask.length !== b * total) throw new Error(`mask has ${attentionMask.length} entries, expected ${b}x${total}`);
-    this.calls.push({ batchSize: b, seqLen: s, pastLen });
+    this.calls.push({ batchSize: b, seqLen: s, pastLen, prefixLen });
     const keys = new Float32Array(b * total * kd);
     const values = new Float32Array(b * total * h);
     for (let r = 0; r < b; r++) {
+      if (prefix?.[0]) {
+        keys.set(prefix[0].key.data, r * total * kd);
+        values.set(prefix[0].value.data, r * total * h);
+      }
       if (past?.[0]) {
-        keys.set(past[0].key.data.subarray(r * pastLen * kd, (r + 1) * pastLen * kd), r * total * kd);
-        values.set(past[0].value.data.subarray(r * pastLen * h, (r + 1) * pastLen * h), r * total * h);
+        keys.set(past[0].key.data.subarray(r * pastLen * kd, (r + 1) * pastLen * kd), (r * total + prefixLen) * kd);
+        values.set(past[0].value.data.subarray(r * pastLen * h, (r + 1) * pastLen * h), (r * total + prefixLen) * h);
       }
       for (let i = 0; i < s; i++) {
-        const at = r * total + pastLen + i;
+        const at = r * total + prefixLen + pastLen + i;
         keys[at * kd] = positionIds[r * s + i] ?? 0;
         const x = inputsEmbeds.subarray((r * s + i) * h, (r * s + i + 1) * h);
         keys.set(x, at * kd + 1);
@@ -83,7 +92,7 @@ export class ReferenceDecoder implements CausalDecoder {
     for (let r = 0; r < b; r++) {
       for (let o = 0; o < rowsOut; o++) {
         const i = input.logitsFor === 'last' ? s - 1 : o;
-        const col = pastLen + i;
+        const col = prefixLen + pastLen + i;
         const x = inputsEmbeds.subarray((r * s + i) * h, (r * s + i + 1) * h);
         const queryPosition = positionIds[r * s + i] ?? 0;
         const scores: number[] = [];
@@ -113,8 +122,14 @@ export class ReferenceDecoder implements CausalDecoder {
         }
       }
     }
-    const key: KvTensor = { dims: [b, 1, total, kd], data: keys };
-    const value: KvTensor = { dims: [b, 1, total, h], data: values };
+    const ownKeys = new Float32Array(b * own * kd);
+    const ownValues = new Float32Array(b * own * h);
+    for (let r = 0; r < b; r++) {
+      ownKeys.set(keys.subarray((r * total + prefixLen) * kd, (r + 1) * total * kd), r * own * kd);
+      ownValues.set(values.subarray((r * total + prefixLen) * h, (r + 1) * total * h), r * own * h);
+    }
+    const key: KvTensor = { dims: [b, 1, own, kd], data: ownKeys };
+    const value: KvTensor = { dims: [b, 1, own, h], data: ownValues };
     return Promise.resolve({ logits, present: [{ key, value }] });
   }
 }

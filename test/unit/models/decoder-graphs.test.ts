@@ -7,7 +7,7 @@ import type { WeightMap } from '../../../lib/models/model-config.ts';
 import { tinyGpt2, tinyLlama } from '../../../lib/models/tiny-models.ts';
 import { SeededRandom } from '../../../lib/models/seeded-random.ts';
 import { hostTensor, type HostTensor } from '../../../lib/onnx/session.ts';
-import { emptyPast, f64, ints, maxAbsDiff, numericGradient, presentAsPast, session } from './graph-runs.ts';
+import { emptyPast, f64, ints, kvDims, maxAbsDiff, numericGradient, prefixFeeds, presentAsPast, presentAsPrefix, session } from './graph-runs.ts';
 import { referenceGpt2Embeds, referenceGpt2Logits, referenceLlamaEmbeds, referenceLlamaLogits } from './reference-models.ts';
 
 const IDS = [3, 1, 4, 1, 5];
@@ -89,6 +89,29 @@ for (const c of CASES) {
       const out = await lastOnly.run(stepFeeds(c, embeds, [1, 1, 1, 1, 1], [0, 1, 2, 3, 4]));
       assert.deepEqual(out.logits?.dims, [1, 1, V]);
       assert.ok(maxAbsDiff(out.logits?.data as Float64Array, full[4] as number[]) < 1e-12);
+    });
+
+    it('a batch-1 shared prefix attended by every row equals each row\'s full forward pass', async () => {
+      const prefixIds = [3, 1, 4];
+      const rowA = [1, 5];
+      const rowB = [6];
+      const s = await session(buildDecoderStepGraph(c.model.weights, c.model.config, { dtype: 'float64', sharedPrefix: true }));
+      const noPrefix = prefixFeeds(c.model.config, 0);
+      const prefill = await s.run({ ...stepFeeds(c, c.embeds(prefixIds), [1, 1, 1], [0, 1, 2]), ...noPrefix });
+      // Row B is left-padded by one column; its padding is masked and shares the next position.
+      const shared = presentAsPrefix(c.model.config, prefill);
+      const embeds = [...c.embeds(rowA), ...c.embeds([0]), ...c.embeds(rowB)];
+      const first = await s.run({ ...stepFeeds(c, embeds, [1, 1, 1, 1, 1, 1, 1, 1, 0, 1], [3, 4, 3, 3], 2), ...shared });
+      assert.deepEqual(first['present.0.key']?.dims.slice(0, 3), [2, kvDims(c.model.config).heads, 2]);
+      const data = first.logits?.data as Float64Array;
+      assert.ok(maxAbsDiff(data.subarray(0, 2 * V), c.logits(c.embeds([...prefixIds, ...rowA])).slice(3).flat()) < 1e-12);
+      assert.ok(maxAbsDiff(data.subarray(3 * V, 4 * V), c.logits(c.embeds([...prefixIds, ...rowB]))[3] as number[]) < 1e-12);
+      // A further step: the shared prefix plus each row's own past.
+      const next = [...c.embeds([2]), ...c.embeds([7])];
+      const second = await s.run({ ...stepFeeds(c, next, [1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1], [5, 4], 2, presentAsPast(c.model.config, first)), ...shared });
+      const out = second.logits?.data as Float64Array;
+      assert.ok(maxAbsDiff(out.subarray(0, V), c.logits(c.embeds([...prefixIds, ...rowA, 2]))[5] as number[]) < 1e-12);
+      assert.ok(maxAbsDiff(out.subarray(V, 2 * V), c.logits(c.embeds([...prefixIds, ...rowB, 7]))[4] as number[]) < 1e-12);
     });
 
     it('left padding in a batch leaves each sequence unchanged', async () => {

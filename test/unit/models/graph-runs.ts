@@ -42,6 +42,27 @@ export function presentAsPast(cfg: DecoderConfig, outputs: Record<string, HostTe
   return out;
 }
 
+/** An empty (length-0) shared prefix for a step graph built with sharedPrefix. */
+export function prefixFeeds(cfg: DecoderConfig, length: 0): Record<string, HostTensor> {
+  const { heads, headDim } = kvDims(cfg);
+  const out: Record<string, HostTensor> = {};
+  for (let i = 0; i < cfg.numLayers; i++) {
+    out[DECODER_NAMES.prefixKey(i)] = hostTensor('float64', [1, heads, length, headDim], new Float64Array(0));
+    out[DECODER_NAMES.prefixValue(i)] = hostTensor('float64', [1, heads, length, headDim], new Float64Array(0));
+  }
+  return out;
+}
+
+/** Batch-1 present outputs renamed as the shared-prefix inputs of later steps. */
+export function presentAsPrefix(cfg: DecoderConfig, outputs: Record<string, HostTensor>): Record<string, HostTensor> {
+  const out: Record<string, HostTensor> = {};
+  for (let i = 0; i < cfg.numLayers; i++) {
+    out[DECODER_NAMES.prefixKey(i)] = outputs[DECODER_NAMES.presentKey(i)] as HostTensor;
+    out[DECODER_NAMES.prefixValue(i)] = outputs[DECODER_NAMES.presentValue(i)] as HostTensor;
+  }
+  return out;
+}
+
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
   let m = 0;
