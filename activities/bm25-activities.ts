@@ -6,6 +6,10 @@ import type { PreparedData, SystemEvaluation } from '../common/pipeline-stages.t
 import { loadQrels, loadQueries, readCorpus, writeRun } from '../lib/beir/index.ts';
 import { deserializeBm25Index, indexDocuments, type Bm25Index } from '../lib/bm25/index.ts';
 import { evaluateRun } from '../lib/metrics/index.ts';
+import { filterWeakPairs } from '../lib/weak-data/index.ts';
+import { shardResultSchema, type ShardResult } from '../common/generation-types.ts';
+import { CorruptArtifactError } from '../common/errors.ts';
+import { appendFile } from 'node:fs/promises';
 import type { ArtifactStore } from './artifact-store/index.ts';
 import { withLocalCopies } from './local-copies.ts';
 import { stageKey, stageScope, storeOnce } from './stage-artifacts.ts';
@@ -40,6 +44,47 @@ export function createBm25Activities(deps: { store: ArtifactStore }) {
         }),
       );
       return ref;
+    },
+
+    /**
+     * The weak data filter for one shard: keep (weak query, source document) iff BM25 ranks the document in the
+     * top-k for its own query. Writes `${base}.kept.jsonl` ({queryId, docId, query, rank}) and returns counts.
+     */
+    async filterShardWeakQueries(input: { index: ArtifactRef; topK: number; shard: ShardResult; outputPrefix: string }): Promise<{ total: number; kept: number; keptPairs: ArtifactRef }> {
+      const base = `${input.outputPrefix}/shard-${String(input.shard.index).padStart(6, '0')}`;
+      const bm25 = await loadIndex(input.index);
+      const rows = new TextDecoder().decode(await store.get(input.shard.weakQueries)).split('\n').filter(Boolean);
+      const pairs = rows.map((line) => {
+        const r = JSON.parse(line) as { _id?: unknown; text?: unknown };
+        if (typeof r._id !== 'string' || typeof r.text !== 'string') throw new CorruptArtifactError(`${input.shard.weakQueries.key}: a row is not {_id, text}`);
+        return { queryId: `weak-${r._id}`, docId: r._id, query: r.text };
+      });
+      const ctx = Context.current();
+      const result = await filterWeakPairs(bm25, pairs, { topK: input.topK, onProgress: (done) => ctx.heartbeat({ done }), progressEvery: 200 });
+      const keptPairs = await store.put(`${base}.kept-k${input.topK}.jsonl`, result.kept.map((k) => `${JSON.stringify(k)}\n`).join(''));
+      return { total: result.stats.total, kept: result.stats.kept, keptPairs };
+    },
+
+    /** All shards' kept pairs of one generation run as one JSONL artifact, with totals. */
+    async mergeKeptPairs(input: { outputPrefix: string; topK: number }): Promise<{ keptPairs: ArtifactRef; kept: number; generated: number; failed: number; shards: number }> {
+      const resultKeys = (await store.list(`${input.outputPrefix}/shard-`)).filter((k) => k.endsWith('.result.json'));
+      return withLocalCopies(store, {}, async (_paths, dir) => {
+        const out = join(dir, 'kept.jsonl');
+        await appendFile(out, '');
+        let kept = 0;
+        let generated = 0;
+        let failed = 0;
+        for (const key of resultKeys) {
+          const r = shardResultSchema.parse(JSON.parse(new TextDecoder().decode(await store.get(key))));
+          generated += r.generated;
+          failed += r.failed;
+          const keptKey = key.replace(/\.result\.json$/, `.kept-k${input.topK}.jsonl`);
+          const bytes = await store.get(keptKey);
+          kept += new TextDecoder().decode(bytes).split('\n').filter(Boolean).length;
+          await appendFile(out, bytes);
+        }
+        return { keptPairs: await store.putFile(`${input.outputPrefix}/kept-pairs-k${input.topK}.jsonl`, out), kept, generated, failed, shards: resultKeys.length };
+      });
     },
 
     async evaluateBm25(input: { config: PipelineConfig; scope: string; prepared: PreparedData; index: ArtifactRef }): Promise<SystemEvaluation> {

@@ -1,5 +1,7 @@
 import type { ArtifactStore } from './artifact-store/index.ts';
 import { createBm25Activities } from './bm25-activities.ts';
+import { createGenerationActivities } from './generation-activities.ts';
+import { createLlmActivities } from './llm-activities.ts';
 import { createPrepareActivities } from './prepare-activities.ts';
 import { createReportActivities } from './report-activities.ts';
 import { createSmokeActivities } from './smoke-activities.ts';
@@ -15,5 +17,6 @@ export function createOrchestratorActivities(deps: ActivityDeps) {
 
 /** Activities for the model queue: CPU-heavy work (BM25 indexing and search, and the model stages). */
 export function createModelActivities(deps: ActivityDeps) {
-  return { ...createBm25Activities(deps) };
+  const { generatorFor, ...llm } = createLlmActivities(deps);
+  return { ...createBm25Activities(deps), ...llm, ...createGenerationActivities({ store: deps.store, generatorFor }) };
 }

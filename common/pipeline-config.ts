@@ -15,6 +15,10 @@ const modelSource = z.discriminatedUnion('kind', [
       kind: z.literal('tiny').describe('A seeded tiny random model of the same architecture, for tests and dry runs'),
       architecture: z.enum(['llama', 'gpt2', 'bert']),
       seed: z.number().int().default(7),
+      tokenizer: z
+        .string()
+        .optional()
+        .describe('tokenizer.json whose vocabulary the tiny model uses (default: GPT-2 for decoders, the installed MiniLM for BERT)'),
     })
     .strict(),
 ]);
@@ -25,6 +29,7 @@ export const pipelineConfigSchema = z
     mode: z.enum(['full', 'incremental']).default('full').describe('incremental augments only documents new or changed since the last successful run'),
     seed: z.number().int().default(13).describe('Seed of every random choice: splits, groups, sampling, initialisation'),
     reuseArtifacts: z.boolean().default(true).describe('Reuse finished stage artifacts with the same input hash'),
+    augment: z.boolean().default(true).describe('false skips the LLM stages (prompt tuning, filter, generation): baselines only'),
     dataset: z
       .object({
         name: z.string().min(1).default('scifact'),
@@ -53,8 +58,9 @@ export const pipelineConfigSchema = z
         maxEpochs: z.number().int().positive().default(100),
         patience: z.number().int().positive().default(6).describe('Epochs without S_eval improvement before stopping'),
         examplesPerPrompt: z.number().int().nonnegative().default(2).describe('M: example pairs in the template'),
-        maxDocumentTokens: z.number().int().positive().default(200),
-        maxQueryTokens: z.number().int().positive().default(48),
+        maxDocumentWords: z.number().int().positive().default(200).describe('Documents are cut to this many words in every prompt'),
+        maxQueryWords: z.number().int().positive().default(48),
+        evalBatchSize: z.number().int().positive().default(4).describe('S_eval items per loss evaluation run'),
       })
       .strict()
       .prefault({}),

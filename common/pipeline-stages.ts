@@ -4,7 +4,7 @@ import { shardSetSchema } from './generation-types.ts';
 
 // Stage names and the records stages exchange through Temporal: only references, counts and metrics.
 
-export const STAGES = ['validate', 'prepare', 'evaluate', 'report', 'done'] as const;
+export const STAGES = ['validate', 'prepare', 'bm25', 'tune-prompt', 'filter-examples', 'generate-sptar', 'generate-inpars', 'train-retrievers', 'evaluate', 'report', 'done'] as const;
 export type Stage = (typeof STAGES)[number];
 
 export const preparedDataSchema = z
@@ -48,8 +48,23 @@ export const systemEvaluationSchema = z.object({
 });
 export type SystemEvaluation = z.infer<typeof systemEvaluationSchema>;
 
+/** Weak data of one generation run (SPTAR or InPars-style) after the BM25 filter. */
+export interface WeakDataSummary {
+  readonly system: 'sptar' | 'inpars';
+  readonly generationWorkflowId: string;
+  readonly generated: number;
+  readonly failed: number;
+  readonly kept: number;
+  readonly keptPairs: z.infer<typeof artifactRefSchema>;
+}
+
 export interface PipelineProgress {
   readonly stage: Stage;
+  /** Child workflow generating weak queries now (query it with `generationProgress` for shard detail). */
+  readonly generationWorkflowId?: string;
+  readonly weakData: readonly WeakDataSummary[];
+  readonly promptTuning?: { readonly bestEpoch: number; readonly initialEvalLoss: number; readonly bestEvalLoss: number };
+  readonly exampleGroupLosses?: readonly number[];
   readonly stagesDone: readonly Stage[];
   readonly startedAt: string;
   readonly evaluations: readonly SystemEvaluation[];

@@ -11,7 +11,9 @@ import {
   workflowInfo,
   allHandlersFinished,
 } from '@temporalio/workflow';
+import type { Bm25Activities } from '../activities/bm25-activities.ts';
 import type { GenerationActivities } from '../activities/generation-activities.ts';
+import type { ArtifactRef } from '../common/artifact-ref.ts';
 import { shardKey, type GenerationProgress, type ShardResult, type ShardSet } from '../common/generation-types.ts';
 import { ML_LONG } from './activity-profiles.ts';
 
@@ -26,6 +28,8 @@ export interface ShardTask {
   readonly outputPrefix: string;
   /** Stage inputs every shard shares (prompt, examples, generation settings), opaque to the orchestration. */
   readonly shared: unknown;
+  /** When set, each shard's weak queries go through the BM25 top-k filter right after generation. */
+  readonly filter?: { readonly index: ArtifactRef; readonly topK: number };
 }
 
 interface Totals {
@@ -188,11 +192,14 @@ export async function generateShardWorkflow(input: ShardInput): Promise<ShardRes
   if (input.index < 0 || input.index >= input.shards.count) {
     throw ApplicationFailure.nonRetryable(`shard ${input.index} is outside 0..${input.shards.count - 1}`, 'ConfigError');
   }
-  const ml = proxyActivities<GenerationActivities>({ ...ML_LONG, heartbeatTimeout: (input.heartbeatTimeoutSeconds ?? 60) * 1000 });
-  return ml.generateShard({
+  const ml = proxyActivities<GenerationActivities & Bm25Activities>({ ...ML_LONG, heartbeatTimeout: (input.heartbeatTimeoutSeconds ?? 60) * 1000 });
+  const result = await ml.generateShard({
     index: input.index,
     shardKey: shardKey(input.shards, input.index),
     outputPrefix: input.task.outputPrefix,
     shared: input.task.shared,
   });
+  const filter = input.task.filter;
+  if (filter) await ml.filterShardWeakQueries({ index: filter.index, topK: filter.topK, shard: result, outputPrefix: input.task.outputPrefix });
+  return result;
 }

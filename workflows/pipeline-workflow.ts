@@ -1,6 +1,8 @@
 import {
   ApplicationFailure,
   defineQuery,
+  executeChild,
+  patched,
   proxyActivities,
   setHandler,
   upsertMemo,
@@ -8,17 +10,20 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PipelineActivities } from '../activities/pipeline-activities.ts';
-import { parsePipelineConfig, type PipelineConfig } from '../common/pipeline-config.ts';
-import type { PipelineProgress, PreparedData, Stage, SystemEvaluation } from '../common/pipeline-stages.ts';
-import { SPTAR_CONFIG_HASH, SPTAR_DATASET, SPTAR_PROGRESS, SPTAR_STAGE } from '../common/search-attributes.ts';
+import type { ArtifactRef } from '../common/artifact-ref.ts';
 import { fnv1a } from '../common/fnv1a.ts';
+import { parsePipelineConfig, type PipelineConfig } from '../common/pipeline-config.ts';
+import type { PipelineProgress, PreparedData, Stage, SystemEvaluation, WeakDataSummary } from '../common/pipeline-stages.ts';
+import { SPTAR_CONFIG_HASH, SPTAR_DATASET, SPTAR_PROGRESS, SPTAR_STAGE } from '../common/search-attributes.ts';
 import { IO_LONG, IO_SHORT, ML_LONG } from './activity-profiles.ts';
+import { generateWeakQueriesWorkflow } from './generation-workflow.ts';
 
 export const progressQuery = defineQuery<PipelineProgress>('progress');
 
 export interface PipelineResult {
   readonly prepared: PreparedData;
   readonly evaluations: readonly SystemEvaluation[];
+  readonly weakData: readonly WeakDataSummary[];
   readonly reportKey: string;
 }
 
@@ -34,21 +39,38 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
   const parsed = parsePipelineConfig(input);
   if (!parsed.ok) throw ApplicationFailure.nonRetryable(parsed.message, 'ConfigError');
   const config: PipelineConfig = parsed.config;
+  const info = workflowInfo();
 
   const startedAt = new Date().toISOString();
   const stagesDone: Stage[] = [];
   let stage: Stage = 'validate';
   const evaluations: SystemEvaluation[] = [];
+  const weakData: WeakDataSummary[] = [];
   let reportKey: string | undefined;
-  setHandler(progressQuery, () => ({ stage, stagesDone: [...stagesDone], startedAt, evaluations: [...evaluations], ...(reportKey ? { reportKey } : {}) }));
+  let generationWorkflowId: string | undefined;
+  let promptTuning: PipelineProgress['promptTuning'];
+  let exampleGroupLosses: number[] | undefined;
+  setHandler(progressQuery, () => ({
+    stage,
+    stagesDone: [...stagesDone],
+    startedAt,
+    evaluations: [...evaluations],
+    weakData: [...weakData],
+    ...(generationWorkflowId ? { generationWorkflowId } : {}),
+    ...(promptTuning ? { promptTuning } : {}),
+    ...(exampleGroupLosses ? { exampleGroupLosses } : {}),
+    ...(reportKey ? { reportKey } : {}),
+  }));
 
-  const plan: Stage[] = ['prepare', 'evaluate', 'report'];
+  // Executions started before the LLM stages existed replay without them (see README: changing workflow code).
+  const withLlm = config.augment && patched('sptar-llm-stages');
+  const plan: Stage[] = ['prepare', 'bm25', ...(withLlm ? (['tune-prompt', 'filter-examples', 'generate-sptar', 'generate-inpars'] as const) : []), 'report'];
   const enter = (next: Stage): void => {
     if (stage !== 'validate') stagesDone.push(stage);
     stage = next;
     upsertSearchAttributes([
       { key: SPTAR_STAGE, value: next },
-      { key: SPTAR_PROGRESS, value: stagesDone.length / plan.length },
+      { key: SPTAR_PROGRESS, value: Math.min(1, stagesDone.length / plan.length) },
     ]);
   };
   upsertSearchAttributes([
@@ -59,22 +81,74 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
     config: `${config.dataset.name}: X=${config.splits.trainPairs} Y=${config.splits.evalQueries} l=${config.promptTuning.promptLength} k=${config.weakFilter.topK}`,
   });
 
-  const info = workflowInfo();
   // Finished stages are reused across runs of the same name unless the config says otherwise.
   const scope = config.reuseArtifacts ? config.runName : `${config.runName}/${info.workflowId.replace(/[^A-Za-z0-9._=-]/g, '-')}`;
 
   enter('prepare');
   const prepared = await ioLong.prepareData({ config, scope });
 
-  enter('evaluate');
+  enter('bm25');
   const bm25Index = await ml.buildBm25Index({ config, scope, prepared });
   evaluations.push(await ml.evaluateBm25({ config, scope, prepared, index: bm25Index }));
+  const artifacts: ArtifactRef[] = [bm25Index];
+
+  if (withLlm) {
+    enter('tune-prompt');
+    const tuned = await ml.tunePrompt({ config, scope, prepared });
+    promptTuning = { bestEpoch: tuned.bestEpoch, initialEvalLoss: tuned.initialEvalLoss, bestEvalLoss: tuned.bestEvalLoss };
+    artifacts.push(tuned.prompt, tuned.record);
+
+    enter('filter-examples');
+    // Every candidate group is independent: scored in parallel, one activity each.
+    const scored = await Promise.all(tuned.groups.map((group) => ml.scoreExampleGroup({ config, prepared, prompt: tuned.prompt, group })));
+    exampleGroupLosses = scored.map((s) => s.loss);
+    let best = 0;
+    scored.forEach((s, i) => {
+      if (s.loss < scored[best]!.loss) best = i;
+    });
+    const examples = scored[best]!.examples;
+
+    const generateFor = async (system: 'sptar' | 'inpars', softPrompt: ArtifactRef | null, ex: typeof examples | 'inpars'): Promise<void> => {
+      const shared = {
+        llm: config.llm,
+        softPrompt,
+        examples: ex,
+        maxDocumentWords: config.promptTuning.maxDocumentWords,
+        maxQueryWords: config.promptTuning.maxQueryWords,
+        maxNewTokens: config.generation.maxNewTokens,
+        batchSize: config.generation.batchSize,
+        prefixCache: config.generation.prefixCache,
+      };
+      const outputPrefix = `${scope}/generate/${system}-${fnv1a(JSON.stringify({ shared, unlabeled: prepared.unlabeled }))}`;
+      generationWorkflowId = `${info.workflowId}/generate-${system}`;
+      const result = await executeChild(generateWeakQueriesWorkflow, {
+        workflowId: generationWorkflowId,
+        args: [
+          {
+            shards: prepared.unlabeled,
+            task: { outputPrefix, shared, filter: { index: bm25Index, topK: config.weakFilter.topK } },
+            maxConcurrentShards: config.generation.maxConcurrentShards,
+            onShardFailure: 'continue',
+          },
+        ],
+      });
+      const merged = await ml.mergeKeptPairs({ outputPrefix, topK: config.weakFilter.topK });
+      weakData.push({ system, generationWorkflowId, generated: result.generated, failed: result.failedDocuments, kept: merged.kept, keptPairs: merged.keptPairs });
+      artifacts.push(merged.keptPairs);
+      generationWorkflowId = undefined;
+    };
+
+    enter('generate-sptar');
+    await generateFor('sptar', tuned.prompt, examples);
+    enter('generate-inpars');
+    await generateFor('inpars', null, 'inpars');
+  }
 
   enter('report');
-  const report = await io.writeReport({ config, scope, runId: info.workflowId, prepared, evaluations, artifacts: [bm25Index] });
+  const report = await io.writeReport({ config, scope, runId: info.workflowId, prepared, evaluations, artifacts });
   reportKey = report.markdown.key;
   upsertMemo({ report: `${report.location}/${report.markdown.key}`, reportKey: report.markdown.key });
 
   enter('done');
-  return { prepared, evaluations, reportKey };
+  return { prepared, evaluations, weakData, reportKey };
 }

@@ -42,7 +42,7 @@ describe('SPTAR pipeline on SciFact (real services)', () => {
     const handle = await client.workflow.start('sptarPipeline', {
       taskQueue: TASK_QUEUES.orchestrator,
       workflowId,
-      args: [{ runName, dataset: { path: '../shared/data/scifact' }, generation: { shardSize: 1000 } }],
+      args: [{ runName, augment: false, dataset: { path: '../shared/data/scifact' }, generation: { shardSize: 1000 } }],
     });
     const result = (await handle.result()) as PipelineResult;
     const c = result.prepared.counts;
@@ -63,7 +63,7 @@ describe('SPTAR pipeline on SciFact (real services)', () => {
     assert.match(report, new RegExp(`\\| BM25 \\| ${bm25.metrics.ndcg10.toFixed(4)} \\|`));
     const progress = await handle.query<PipelineProgress>('progress');
     assert.equal(progress.stage, 'done');
-    assert.deepEqual(progress.stagesDone, ['prepare', 'evaluate', 'report']);
+    assert.deepEqual(progress.stagesDone, ['prepare', 'bm25', 'report']);
     const described = await handle.describe();
     assert.equal(described.searchAttributes['SptarStage']?.[0], 'done');
     assert.equal(described.memo?.['report'], `${store.location}/${result.reportKey}`);
@@ -72,7 +72,7 @@ describe('SPTAR pipeline on SciFact (real services)', () => {
     const again = (await client.workflow.execute('sptarPipeline', {
       taskQueue: TASK_QUEUES.orchestrator,
       workflowId: `${runName}-2`,
-      args: [{ runName, dataset: { path: '../shared/data/scifact' }, generation: { shardSize: 1000 } }],
+      args: [{ runName, augment: false, dataset: { path: '../shared/data/scifact' }, generation: { shardSize: 1000 } }],
     })) as PipelineResult;
     assert.deepEqual(again.prepared, result.prepared);
     assert.deepEqual(again.evaluations, result.evaluations);

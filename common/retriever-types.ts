@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { artifactRefSchema } from './artifact-ref.ts';
+
+// Records of the dense-retriever stages: the weak pairs they read and the trained encoder they hand on.
+
+/** One kept weak pair, a JSONL row: a generated query and the document it was generated from. */
+export const weakPairRowSchema = z
+  .object({
+    queryText: z.string().min(1).describe('The generated (weak) query'),
+    docId: z.string().min(1).describe('Corpus id of the document the query was generated for'),
+  })
+  .strict();
+export type WeakPairRow = z.infer<typeof weakPairRowSchema>;
+
+export const retrieverSystemSchema = z.enum(['wo', 'inpars', 'sptar']).describe('wo: labeled pairs only; inpars/sptar: labeled + that augmentor\'s kept weak pairs');
+export type RetrieverSystem = z.infer<typeof retrieverSystemSchema>;
+
+export const devCurvePointSchema = z.object({
+  epoch: z.number().int().nonnegative(),
+  /** Mean in-batch loss of the epoch; null for epoch 0 (the starting encoder, before any step). */
+  trainLoss: z.number().nullable(),
+  devScore: z.number().describe('nDCG@10 of the dev queries over the whole corpus'),
+});
+export type DevCurvePoint = z.infer<typeof devCurvePointSchema>;
+
+export const trainedRetrieverSchema = z
+  .object({
+    system: retrieverSystemSchema,
+    encoder: artifactRefSchema.describe('model.safetensors of the best epoch (float32, base-model tensor names)'),
+    encoderConfig: artifactRefSchema.describe('config.json beside it, so the pair loads as a HuggingFace BERT folder'),
+    curve: z.array(devCurvePointSchema),
+    bestEpoch: z.number().int().nonnegative().describe('0 means no epoch beat the starting encoder on the dev queries'),
+    bestDevScore: z.number(),
+    counts: z.object({
+      labeledPairs: z.number().int().describe('labeled training pairs (dev queries excluded)'),
+      weakPairs: z.number().int(),
+      devQueries: z.number().int(),
+    }),
+  })
+  .strict();
+export type TrainedRetriever = z.infer<typeof trainedRetrieverSchema>;

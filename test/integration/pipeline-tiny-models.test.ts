@@ -1,0 +1,89 @@
+// The whole pipeline through Temporal with seeded tiny models on a small SciFact slice: every LLM stage runs for
+// real (prompt tuning with exact gradients, parallel example-group scoring, sharded generation with the BM25
+// filter, InPars-style baseline) and leaves its artifacts.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Client, type Connection } from '@temporalio/client';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import { createArtifactStore } from '../../activities/artifact-store/index.ts';
+import { softPromptRecordSchema } from '../../activities/llm-activities.ts';
+import type { PipelineProgress } from '../../common/pipeline-stages.ts';
+import { TASK_QUEUES } from '../../common/task-queues.ts';
+import type { PipelineResult } from '../../workflows/pipeline-workflow.ts';
+import { connectClient, connectWorker } from '../../workers/temporal-connection.ts';
+import { createModelWorker, createOrchestratorWorker } from '../../workers/worker.ts';
+import { serviceSettings } from '../support/services.ts';
+
+const settings = serviceSettings();
+const store = createArtifactStore(settings.store);
+
+export const TINY_PIPELINE_CONFIG = {
+  dataset: { path: '../shared/data/scifact' },
+  llm: { kind: 'tiny', architecture: 'llama', seed: 3 },
+  encoder: { kind: 'tiny', architecture: 'bert', seed: 5 },
+  splits: { trainPairs: 6, evalQueries: 4, unlabeledLimit: 30 },
+  promptTuning: { promptLength: 4, maxEpochs: 2, maxDocumentWords: 40, maxQueryWords: 16 },
+  exampleFilter: { groups: 3 },
+  generation: { shardSize: 8, maxConcurrentShards: 2, batchSize: 4, maxNewTokens: 8 },
+};
+
+describe('pipeline with tiny models (real services)', () => {
+  let nativeConnection: NativeConnection;
+  let connection: Connection;
+  let client: Client;
+  let workers: Worker[];
+  let running: Promise<unknown>;
+
+  before(async () => {
+    nativeConnection = await connectWorker(settings);
+    connection = await connectClient(settings);
+    client = new Client({ connection, namespace: settings.namespace });
+    workers = [await createOrchestratorWorker(nativeConnection, settings), await createModelWorker(nativeConnection, settings)];
+    running = Promise.all(workers.map((w) => w.run()));
+  });
+
+  after(async () => {
+    for (const w of workers) w.shutdown();
+    await running;
+    await connection.close();
+    await nativeConnection.close();
+  });
+
+  it('tunes the prompt, filters example groups, generates and filters weak queries for every unlabeled document', async () => {
+    const runName = `test-tiny-${Date.now()}`;
+    const handle = await client.workflow.start('sptarPipeline', {
+      taskQueue: TASK_QUEUES.orchestrator,
+      workflowId: runName,
+      args: [{ ...TINY_PIPELINE_CONFIG, runName }],
+    });
+    const result = (await handle.result()) as PipelineResult;
+    assert.equal(result.prepared.counts.unlabeledDocuments, 30);
+    assert.equal(result.prepared.unlabeled.count, 4);
+
+    const progress = await handle.query<PipelineProgress>('progress');
+    assert.deepEqual(progress.stagesDone, ['prepare', 'bm25', 'tune-prompt', 'filter-examples', 'generate-sptar', 'generate-inpars', 'report']);
+    assert.equal(progress.exampleGroupLosses?.length, 3);
+    assert.ok(progress.promptTuning && progress.promptTuning.bestEvalLoss <= progress.promptTuning.initialEvalLoss);
+
+    // Every unlabeled document got exactly one weak query or one recorded failure, in both generation runs.
+    assert.deepEqual(result.weakData.map((w) => w.system), ['sptar', 'inpars']);
+    for (const w of result.weakData) {
+      assert.equal(w.generated + w.failed, 30, `${w.system}: ${w.generated} + ${w.failed}`);
+      assert.ok(w.kept <= w.generated);
+      const kept = new TextDecoder().decode(await store.get(w.keptPairs)).split('\n').filter(Boolean);
+      assert.equal(kept.length, w.kept);
+      for (const line of kept) {
+        const row = JSON.parse(line) as { docId: string; query: string; rank: number };
+        assert.ok(row.rank >= 1 && row.rank <= 70 && row.query.length > 0);
+      }
+    }
+
+    // The tuned prompt and its record are stored; the report lists BM25.
+    const recordKey = (await store.list(`${runName}/tune-prompt/`)).find((k) => k.endsWith('soft-prompt.json'));
+    assert.ok(recordKey);
+    const record = softPromptRecordSchema.parse(JSON.parse(new TextDecoder().decode(await store.get(recordKey))));
+    assert.equal(record.curve.length, 3); // epoch 0 + 2 epochs
+    assert.equal(record.groups.length, 3);
+    assert.match(new TextDecoder().decode(await store.get(result.reportKey)), /\| BM25 \|/);
+  });
+});
