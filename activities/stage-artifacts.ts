@@ -10,6 +10,10 @@ import type { ArtifactStore } from './artifact-store/index.ts';
 export const STAGE_CODE_VERSIONS = {
   prepare: 1,
   'bm25-index': 1,
+  'tune-prompt': 1,
+  'weak-filter': 1,
+  'train-retriever': 1,
+  'corpus-embeddings': 1,
   evaluate: 1,
   report: 1,
 } as const;
