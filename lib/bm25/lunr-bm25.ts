@@ -1,9 +1,10 @@
 // BM25 through lunr 2.3.9, configured to match the compact engine: the shared word splitter as its tokenizer,
 // Lucene's English stopwords and lunr's Porter stemmer as its pipeline, k1 and b through its builder.
-// Measured on SciFact test this reaches nDCG@10 ~0.68 (lunr's defaults: 0.613). lunr rounds each document's term
-// weight to 3 decimals, so it produces more exact ties than the compact engine.
-// Cost measured here at 100k documents: ~103 s to build, ~5.4 GB heap, ~3.9 s per query (see bench/bm25.ts):
-// fine for SciFact-sized corpora, unusable for the 100k+ weak-query filter; hence the compact default.
+// Measured on SciFact test: nDCG@10 0.6767, the same as the compact engine (lunr's default pipeline: 0.613). lunr
+// rounds each document's term weight to 3 decimals, so it produces more exact ties than the compact engine.
+// Cost measured at 100k synthetic documents (bench/bm25.ts): 126 s to build, 3.2 GB heap, 4.2 s per query; at
+// 1M it had read only ~280k documents (RSS ~7 GB) when stopped at the 900 s time cap. Fine for SciFact-sized corpora, unusable for the 100k+ weak-query filter; hence the
+// compact default.
 import lunr from 'lunr';
 import { CorruptArtifactError, DataFormatError } from '../../common/errors.ts';
 import { decodeStrings, encodeStrings, packIndex, type UnpackedIndex } from './index-container.ts';
