@@ -77,6 +77,12 @@ export const pipelineConfigSchema = z
         batchSize: z.number().int().positive().default(8).describe('Documents decoded together'),
         maxNewTokens: z.number().int().positive().default(128),
         prefixCache: z.boolean().default(true).describe('Compute soft prompt + examples key/values once per run'),
+        heartbeatTimeoutSeconds: z
+          .number()
+          .int()
+          .positive()
+          .default(300)
+          .describe('A shard whose worker sends no heartbeat for this long is retried elsewhere; must exceed the model load time'),
       })
       .strict()
       .prefault({}),

@@ -29,7 +29,7 @@ export const IO_LONG: ActivityOptions = {
 export const ML_LONG: ActivityOptions = {
   taskQueue: TASK_QUEUES.model,
   startToCloseTimeout: '6 hours', // one shard or one training run; progress is checkpointed, so a retry resumes
-  heartbeatTimeout: '1 minute', // a worker killed mid-batch is noticed within this and the activity retried elsewhere
+  heartbeatTimeout: '5 minutes', // covers the longest blocking step (building and loading a 135M-parameter graph on 2 cores); a dead worker is noticed within it
   retry: {
     initialInterval: '5 seconds',
     backoffCoefficient: 2,

@@ -129,6 +129,7 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
             task: { outputPrefix, shared, filter: { index: bm25Index, topK: config.weakFilter.topK } },
             maxConcurrentShards: config.generation.maxConcurrentShards,
             onShardFailure: 'continue',
+            heartbeatTimeoutSeconds: config.generation.heartbeatTimeoutSeconds,
           },
         ],
       });
