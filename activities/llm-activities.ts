@@ -177,7 +177,9 @@ export function createLlmActivities(deps: { store: ArtifactStore }) {
         }
       }
       const ctx = Context.current();
+      ctx.heartbeat({ step: 'loading the LLM' });
       const llm = await llmFor(config.llm);
+      ctx.heartbeat({ step: 'reading labeled data' });
       const data = await labeledData(prepared);
       const M = pt.examplesPerPrompt;
       const limits = { document: { unit: 'words' as const, max: pt.maxDocumentWords }, query: { unit: 'words' as const, max: pt.maxQueryWords } };
@@ -192,6 +194,7 @@ export function createLlmActivities(deps: { store: ArtifactStore }) {
       const evalItems: LossItem[] = data.evalPairs.map((p) => tokens.trainingItem(examplesExcept(-1), p.document, p.query));
       const groups = sampleExampleGroups(data.train.length, config.exampleFilter.groups, Math.min(M, data.train.length), createPrng(config.seed, 'example-filter/groups').next);
 
+      ctx.heartbeat({ step: 'building the loss graphs' });
       const model = await softModelFor(config.llm, pt.promptLength);
       const embeddings = llm.weights.get(decoderParts(llm.config, llm.weights).embeddingName)!;
       const init = initialSoftPrompt(embeddings, llm.tokenizer.encode(pt.initText), pt.promptLength);
