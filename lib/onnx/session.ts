@@ -3,10 +3,12 @@
 //
 // onnxruntime-node executes run() synchronously on the JS thread (its backend defers the call with setImmediate
 // and then blocks until the native run returns), so the event loop, and with it Temporal heartbeats, stalls for
-// the whole run. Callers keep each run short: bounded batch and sequence sizes per call, heartbeating between
-// calls. bench/engine.ts measures how long the real models block the thread.
+// the whole run. Either callers keep each run short (bounded batch and sequence sizes, heartbeating between
+// calls), or the session lives in a worker thread (`worker: true`, lib/onnx/session-worker.ts) and the calling
+// thread only waits. bench/engine.ts measures how long the real models block the thread either way.
 import ort from 'onnxruntime-node';
 import type { DType } from './graph-builder.ts';
+import { createWorkerBackend } from './worker-backend.ts';
 
 export interface HostTensor {
   readonly dtype: DType;
@@ -26,6 +28,29 @@ export interface SessionOptions {
   readonly optimization?: 'basic' | 'extended' | 'all';
   /** Label used in error messages (e.g. the model and graph kind). */
   readonly label?: string;
+  /**
+   * Run onnxruntime in a worker thread so the event loop (timers, Temporal heartbeats) keeps running during
+   * run(). Inputs are copied once into the worker unless run() is told to hand them over; outputs come back
+   * without a copy (their buffers are transferred).
+   */
+  readonly worker?: boolean;
+}
+
+export interface RunOptions {
+  /**
+   * Hand the input buffers over to the worker instead of copying them (worker sessions only): the caller's
+   * arrays are detached (length 0) afterwards. Views into a larger buffer are still copied.
+   */
+  readonly transferInputs?: boolean;
+}
+
+/** Where the onnxruntime session lives: this thread, or a worker thread behind messages. */
+export interface SessionBackend {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** Inputs are already checked; errors carry the final message. */
+  run(feeds: Readonly<Record<string, HostTensor>>, fetches: readonly string[], options: RunOptions): Promise<Record<string, HostTensor>>;
+  release(): Promise<void>;
 }
 
 export class SessionInputError extends Error {
@@ -38,32 +63,12 @@ export function hostTensor(dtype: DType, dims: readonly number[], data: HostTens
   return { dtype, dims, data };
 }
 
-export class ModelSession {
-  private released = false;
-
-  private constructor(
+/** Runs an onnxruntime session on the calling thread. */
+class LocalBackend implements SessionBackend {
+  constructor(
     private readonly session: ort.InferenceSession,
-    readonly label: string,
+    private readonly label: string,
   ) {}
-
-  /** Create a session from serialised model bytes or from a path to an .onnx file. */
-  static async create(model: Uint8Array | string, options: SessionOptions = {}): Promise<ModelSession> {
-    const ortOptions: ort.InferenceSession.SessionOptions = {
-      intraOpNumThreads: options.intraOpThreads ?? 2,
-      interOpNumThreads: options.interOpThreads ?? 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: options.optimization ?? 'all',
-      // Warnings (e.g. unused constants) are noise here; errors still surface as exceptions.
-      logSeverityLevel: 3,
-    };
-    const label = options.label ?? (typeof model === 'string' ? model : 'in-memory model');
-    try {
-      const session = typeof model === 'string' ? await ort.InferenceSession.create(model, ortOptions) : await ort.InferenceSession.create(model, ortOptions);
-      return new ModelSession(session, label);
-    } catch (e) {
-      throw new Error(`onnxruntime could not load ${label}: ${(e as Error).message}`, { cause: e });
-    }
-  }
 
   get inputNames(): readonly string[] {
     return this.session.inputNames;
@@ -73,26 +78,7 @@ export class ModelSession {
     return this.session.outputNames;
   }
 
-  /** Run once. Every declared input must be fed; `outputs` selects a subset of outputs (default all). */
-  async run(feeds: Readonly<Record<string, HostTensor>>, outputs?: readonly string[]): Promise<Record<string, HostTensor>> {
-    if (this.released) throw new Error(`Session ${this.label} was released; create a new one.`);
-    const expected = this.session.inputNames;
-    const given = Object.keys(feeds);
-    const missing = expected.filter((n) => !(n in feeds));
-    const unknown = given.filter((n) => !expected.includes(n));
-    if (missing.length > 0 || unknown.length > 0) {
-      const parts = [
-        missing.length > 0 ? `missing input(s) ${missing.map((n) => `"${n}"`).join(', ')}` : '',
-        unknown.length > 0 ? `unknown input(s) ${unknown.map((n) => `"${n}"`).join(', ')}` : '',
-      ].filter(Boolean);
-      throw new SessionInputError(`${this.label}: ${parts.join('; ')}. The model expects exactly: ${expected.map((n) => `"${n}"`).join(', ')}.`);
-    }
-    const fetches = outputs ?? this.session.outputNames;
-    for (const name of fetches) {
-      if (!this.session.outputNames.includes(name)) {
-        throw new SessionInputError(`${this.label}: unknown output "${name}". Outputs: ${this.session.outputNames.map((n) => `"${n}"`).join(', ')}.`);
-      }
-    }
+  async run(feeds: Readonly<Record<string, HostTensor>>, fetches: readonly string[]): Promise<Record<string, HostTensor>> {
     const ortFeeds: Record<string, ort.Tensor> = {};
     let results: ort.InferenceSession.OnnxValueMapType | undefined;
     try {
@@ -106,7 +92,6 @@ export class ModelSession {
       }
       return out;
     } catch (e) {
-      if (e instanceof SessionInputError) throw e;
       throw new Error(`${this.label}: run failed: ${(e as Error).message}`, { cause: e });
     } finally {
       for (const t of Object.values(ortFeeds)) t.dispose();
@@ -115,8 +100,76 @@ export class ModelSession {
   }
 
   async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+async function createLocalBackend(model: Uint8Array | string, options: SessionOptions, label: string): Promise<LocalBackend> {
+  const ortOptions: ort.InferenceSession.SessionOptions = {
+    intraOpNumThreads: options.intraOpThreads ?? 2,
+    interOpNumThreads: options.interOpThreads ?? 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: options.optimization ?? 'all',
+    // Warnings (e.g. unused constants) are noise here; errors still surface as exceptions.
+    logSeverityLevel: 3,
+  };
+  try {
+    const session = typeof model === 'string' ? await ort.InferenceSession.create(model, ortOptions) : await ort.InferenceSession.create(model, ortOptions);
+    return new LocalBackend(session, label);
+  } catch (e) {
+    throw new Error(`onnxruntime could not load ${label}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+export class ModelSession {
+  private released = false;
+
+  private constructor(
+    private readonly backend: SessionBackend,
+    readonly label: string,
+  ) {}
+
+  /** Create a session from serialised model bytes or from a path to an .onnx file. */
+  static async create(model: Uint8Array | string, options: SessionOptions = {}): Promise<ModelSession> {
+    const label = options.label ?? (typeof model === 'string' ? model : 'in-memory model');
+    const backend = options.worker ? await createWorkerBackend(model, { ...options, label }) : await createLocalBackend(model, options, label);
+    return new ModelSession(backend, label);
+  }
+
+  get inputNames(): readonly string[] {
+    return this.backend.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.backend.outputNames;
+  }
+
+  /** Run once. Every declared input must be fed; `outputs` selects a subset of outputs (default all). */
+  async run(feeds: Readonly<Record<string, HostTensor>>, outputs?: readonly string[], options: RunOptions = {}): Promise<Record<string, HostTensor>> {
+    if (this.released) throw new Error(`Session ${this.label} was released; create a new one.`);
+    const expected = this.backend.inputNames;
+    const given = Object.keys(feeds);
+    const missing = expected.filter((n) => !(n in feeds));
+    const unknown = given.filter((n) => !expected.includes(n));
+    if (missing.length > 0 || unknown.length > 0) {
+      const parts = [
+        missing.length > 0 ? `missing input(s) ${missing.map((n) => `"${n}"`).join(', ')}` : '',
+        unknown.length > 0 ? `unknown input(s) ${unknown.map((n) => `"${n}"`).join(', ')}` : '',
+      ].filter(Boolean);
+      throw new SessionInputError(`${this.label}: ${parts.join('; ')}. The model expects exactly: ${expected.map((n) => `"${n}"`).join(', ')}.`);
+    }
+    const fetches = outputs ?? this.backend.outputNames;
+    for (const name of fetches) {
+      if (!this.backend.outputNames.includes(name)) {
+        throw new SessionInputError(`${this.label}: unknown output "${name}". Outputs: ${this.backend.outputNames.map((n) => `"${n}"`).join(', ')}.`);
+      }
+    }
+    return this.backend.run(feeds, fetches, options);
+  }
+
+  async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    await this.session.release();
+    await this.backend.release();
   }
 }
