@@ -11,12 +11,14 @@ export interface SessionPlace {
   readonly threads?: number;
   /** Precomputed weightsDigest(weights), to hash large checkpoints once for several graphs. */
   readonly weightsDigest?: string;
+  /** Run onnxruntime in a worker thread so long runs leave the event loop (and heartbeats) free. */
+  readonly worker?: boolean;
 }
 
 async function open(architecture: string, graph: string, digest: string, options: Record<string, unknown>, build: () => Uint8Array, place: SessionPlace): Promise<ModelSession> {
   const { path } = await cachedGraphPath({ architecture, graph, weightsDigest: digest, options }, build, place.cacheDir ?? DEFAULT_GRAPH_CACHE_DIR);
   const dtype = options.dtype ?? 'float32';
-  return ModelSession.create(path, { intraOpThreads: place.threads ?? 2, optimization: dtype === 'float64' ? 'basic' : 'all', label: `${architecture} ${graph} (${path})` });
+  return ModelSession.create(path, { intraOpThreads: place.threads ?? 2, optimization: dtype === 'float64' ? 'basic' : 'all', label: `${architecture} ${graph} (${path})`, ...(place.worker ? { worker: true } : {}) });
 }
 
 export async function openDecoderStepSession(weights: WeightMap, cfg: DecoderConfig, options: DecoderGraphOptions = {}, place: SessionPlace = {}): Promise<ModelSession> {
