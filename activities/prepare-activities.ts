@@ -6,7 +6,7 @@ import type { ArtifactRef } from '../common/artifact-ref.ts';
 import { ConfigError, CorruptArtifactError } from '../common/errors.ts';
 import { shardKey, type ShardSet } from '../common/generation-types.ts';
 import type { PipelineConfig } from '../common/pipeline-config.ts';
-import { preparedDataSchema, type PreparedData } from '../common/pipeline-stages.ts';
+import { lastSuccessSchema, preparedDataSchema, type LastSuccess, type PreparedData } from '../common/pipeline-stages.ts';
 import { LineWriter, loadQrels, loadQueries, readCorpus, writeQrels, writeQueries } from '../lib/beir/index.ts';
 import { makeSptarSplits } from '../lib/splits/sptar-splits.ts';
 import { hashFile } from './artifact-store/artifact-store.ts';
@@ -16,6 +16,8 @@ import { stageKey, stageScope } from './stage-artifacts.ts';
 
 export interface PrepareInput {
   readonly config: PipelineConfig;
+  /** Incremental mode: the last successful run; only documents new or changed since then are augmented. */
+  readonly previous?: LastSuccess | null;
   /** Artifact scope: the run name when finished stages may be reused, the workflow id when not. */
   readonly scope: string;
 }
@@ -28,7 +30,20 @@ export interface PrepareInput {
 export function createPrepareActivities(deps: { store: ArtifactStore }) {
   const { store } = deps;
   return {
-    async prepareData({ config, scope }: PrepareInput): Promise<PreparedData> {
+    /** The pointer the last successful run of this run name left, or null. */
+    async findLastSuccess(input: { runName: string }): Promise<LastSuccess | null> {
+      const ref = await store.stat(lastSuccessKey(input.runName));
+      if (!ref) return null;
+      const parsed = lastSuccessSchema.safeParse(JSON.parse(new TextDecoder().decode(await store.get(ref))));
+      if (!parsed.success) throw new CorruptArtifactError(`${ref.key} is not a run pointer; delete it to start a full run`);
+      return parsed.data;
+    },
+
+    async recordSuccess(input: { runName: string; pointer: LastSuccess }): Promise<ArtifactRef> {
+      return store.put(lastSuccessKey(input.runName), JSON.stringify(lastSuccessSchema.parse(input.pointer)));
+    },
+
+    async prepareData({ config, scope, previous }: PrepareInput): Promise<PreparedData> {
       const root = resolve(config.dataset.path);
       const files = {
         corpus: join(root, 'corpus.jsonl'),
@@ -47,7 +62,8 @@ export function createPrepareActivities(deps: { store: ArtifactStore }) {
       const fingerprint = createHash('sha256');
       for (const path of Object.values(files)) fingerprint.update((await hashFile(path)).sha256);
       const datasetFingerprint = fingerprint.digest('hex');
-      const slice = { dataset: config.dataset, splits: config.splits, seed: config.seed, shardSize: config.generation.shardSize, datasetFingerprint };
+      const incremental = config.mode === 'incremental' && previous ? previous.docHashes.sha256 : null;
+      const slice = { dataset: config.dataset, splits: config.splits, seed: config.seed, shardSize: config.generation.shardSize, datasetFingerprint, incremental };
       const sc = stageScope(scope, 'prepare', slice, []);
       const resultKey = stageKey(sc, 'prepared.json');
       if (config.reuseArtifacts) {
@@ -90,7 +106,19 @@ export function createPrepareActivities(deps: { store: ArtifactStore }) {
         });
 
         // Pass 2: D_unlabeled into shards of shardSize documents, in corpus order.
+        // Incremental: skip unjudged documents whose content hash equals the last successful run's.
         const unlabeled = new Set(splits.dUnlabeled);
+        let unchanged = 0;
+        if (incremental && previous) {
+          const before = await previousHashes(store, previous.docHashes);
+          for (const line of (await readFile(join(dir, 'doc-hashes.tsv'), 'utf8')).split('\n')) {
+            const [id, hash] = line.split('\t');
+            if (id && unlabeled.has(id) && before.get(id) === hash) {
+              unlabeled.delete(id);
+              unchanged++;
+            }
+          }
+        }
         const prefix = stageKey(sc, 'unlabeled');
         let shardCount = 0;
         let unlabeledDocs = 0;
@@ -149,6 +177,7 @@ export function createPrepareActivities(deps: { store: ArtifactStore }) {
             sEvalQueries: new Set(splits.sEval.map((p) => p.queryId)).size,
             testQueries: splits.dTestQueries.length,
             unlabeledDocuments: shards.documents,
+            unchangedSinceLastRun: unchanged,
             rejectedRows: rejected,
           },
         };
@@ -157,6 +186,17 @@ export function createPrepareActivities(deps: { store: ArtifactStore }) {
       });
     },
   };
+}
+
+const lastSuccessKey = (runName: string): string => `${runName}/last-success.json`;
+
+async function previousHashes(store: ArtifactStore, ref: ArtifactRef): Promise<Map<string, string>> {
+  const map = new Map<string, string>();
+  for (const line of new TextDecoder().decode(await store.get(ref)).split('\n')) {
+    const [id, hash] = line.split('\t');
+    if (id && hash) map.set(id, hash);
+  }
+  return map;
 }
 
 export type PrepareActivities = ReturnType<typeof createPrepareActivities>;

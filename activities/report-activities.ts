@@ -63,6 +63,7 @@ export function createReportActivities(deps: { store: ArtifactStore }) {
           'S_eval queries': p.counts.sEvalQueries,
           'test queries': p.counts.testQueries,
           'D_unlabeled documents': p.counts.unlabeledDocuments,
+          'unchanged since the last run (incremental)': p.counts.unchangedSinceLastRun,
           'D_unlabeled shards': p.unlabeled.count,
           'rejected rows': p.counts.rejectedRows,
         },

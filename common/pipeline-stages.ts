@@ -25,11 +25,21 @@ export const preparedDataSchema = z
       sEvalQueries: z.number().int(),
       testQueries: z.number().int(),
       unlabeledDocuments: z.number().int(),
+      unchangedSinceLastRun: z.number().int().describe('incremental mode: unjudged documents skipped because their content hash is unchanged'),
       rejectedRows: z.number().int(),
     }),
   })
   .strict();
 export type PreparedData = z.infer<typeof preparedDataSchema>;
+
+/** What the last successful run of a run name left for the next incremental run. */
+export const lastSuccessSchema = z.object({
+  runId: z.string(),
+  finishedAt: z.string(),
+  docHashes: artifactRefSchema,
+  keptPairs: z.array(z.object({ system: z.enum(['sptar', 'inpars']), ref: artifactRefSchema })),
+});
+export type LastSuccess = z.infer<typeof lastSuccessSchema>;
 
 export const metricsSchema = z.object({
   ndcg10: z.number(),

@@ -85,7 +85,9 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
   const scope = config.reuseArtifacts ? config.runName : `${config.runName}/${info.workflowId.replace(/[^A-Za-z0-9._=-]/g, '-')}`;
 
   enter('prepare');
-  const prepared = await ioLong.prepareData({ config, scope });
+  // Incremental runs (nightly schedules) augment only documents new or changed since the last successful run.
+  const previous = config.mode === 'incremental' ? await io.findLastSuccess({ runName: config.runName }) : null;
+  const prepared = await ioLong.prepareData({ config, scope, previous });
 
   enter('bm25');
   const bm25Index = await ml.buildBm25Index({ config, scope, prepared });
@@ -149,6 +151,18 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
   const report = await io.writeReport({ config, scope, runId: info.workflowId, prepared, evaluations, artifacts });
   reportKey = report.markdown.key;
   upsertMemo({ report: `${report.location}/${report.markdown.key}`, reportKey: report.markdown.key });
+
+  if (patched('record-last-success')) {
+    await io.recordSuccess({
+      runName: config.runName,
+      pointer: {
+        runId: info.workflowId,
+        finishedAt: new Date().toISOString(),
+        docHashes: prepared.docHashes,
+        keptPairs: weakData.map((w) => ({ system: w.system, ref: w.keptPairs })),
+      },
+    });
+  }
 
   enter('done');
   return { prepared, evaluations, weakData, reportKey };

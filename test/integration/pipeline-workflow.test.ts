@@ -1,5 +1,8 @@
 // The pipeline on the real dev server and object store with the shipped SciFact data.
 import assert from 'node:assert/strict';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client, type Connection } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
@@ -76,5 +79,39 @@ describe('SPTAR pipeline on SciFact (real services)', () => {
     })) as PipelineResult;
     assert.deepEqual(again.prepared, result.prepared);
     assert.deepEqual(again.evaluations, result.evaluations);
+  });
+
+  it('incremental runs augment only documents new or changed since the last successful run', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sptar-incremental-'));
+    try {
+      await cp('../shared/data/scifact', dir, { recursive: true });
+      const runName = `test-incr-${Date.now()}`;
+      const config = { runName, mode: 'incremental', augment: false, dataset: { path: dir }, generation: { shardSize: 1000 } };
+      const first = (await client.workflow.execute('sptarPipeline', { taskQueue: TASK_QUEUES.orchestrator, workflowId: `${runName}-1`, args: [config] })) as PipelineResult;
+      assert.equal(first.prepared.counts.unchangedSinceLastRun, 0);
+
+      // The corpus grows by two documents and three unjudged documents change.
+      const judged = new Set<string>();
+      for (const f of ['qrels/train.tsv', 'qrels/test.tsv']) for (const line of (await readFile(join(dir, f), 'utf8')).split('\n').slice(1)) judged.add(line.split('\t')[1] ?? '');
+      const lines = (await readFile(join(dir, 'corpus.jsonl'), 'utf8')).trimEnd().split('\n');
+      let changed = 0;
+      const edited = lines.map((line) => {
+        const row = JSON.parse(line) as { _id: string; title: string; text: string };
+        if (changed < 3 && !judged.has(row._id)) {
+          changed++;
+          return JSON.stringify({ ...row, text: `${row.text} Updated.` });
+        }
+        return line;
+      });
+      edited.push(JSON.stringify({ _id: 'new-1', title: 'New', text: 'A new abstract about sleep.' }), JSON.stringify({ _id: 'new-2', title: 'New', text: 'Another about diet.' }));
+      await writeFile(join(dir, 'corpus.jsonl'), edited.join('\n') + '\n');
+
+      const second = (await client.workflow.execute('sptarPipeline', { taskQueue: TASK_QUEUES.orchestrator, workflowId: `${runName}-2`, args: [config] })) as PipelineResult;
+      assert.equal(second.prepared.counts.unlabeledDocuments, 5);
+      assert.equal(second.prepared.counts.unchangedSinceLastRun, first.prepared.counts.unlabeledDocuments - 3);
+      assert.equal(second.prepared.counts.documents, first.prepared.counts.documents + 2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
