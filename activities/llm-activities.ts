@@ -131,7 +131,8 @@ export function createLlmActivities(deps: { store: ArtifactStore }) {
     const key = `${canonicalJson(source)}/${promptLength}`;
     if (softModel?.key !== key) {
       const previous = softModel;
-      softModel = { key, model: llmFor(source).then((l) => SoftPromptModel.open(l.weights, l.config, promptLength)) };
+      // Worker-thread sessions: a prompt-tuning step runs for seconds, and heartbeats must keep flowing meanwhile.
+      softModel = { key, model: llmFor(source).then((l) => SoftPromptModel.open(l.weights, l.config, promptLength, { worker: true })) };
       if (previous) await (await previous.model).release();
     }
     return softModel.model;
