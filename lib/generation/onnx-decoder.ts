@@ -33,15 +33,18 @@ export class OnnxCausalDecoder implements CausalDecoder {
 
   /**
    * Builds the step graph(s): 'last' serves decoding, 'all' serves perplexity; each session holds its own copy
-   * of the weights, so create only what is needed.
+   * of the weights, so create only what is needed. `worker` runs them in a worker thread (event loop stays free).
    */
-  static async create(weights: WeightMap, cfg: DecoderConfig, logits: readonly ('all' | 'last')[] = ['last']): Promise<OnnxCausalDecoder> {
+  static async create(weights: WeightMap, cfg: DecoderConfig, logits: readonly ('all' | 'last')[] = ['last'], options: { readonly worker?: boolean } = {}): Promise<OnnxCausalDecoder> {
     const parts = decoderParts(cfg, weights);
     const embeddings = weights.get(parts.embeddingName);
     if (!embeddings) throw new Error(`weights have no '${parts.embeddingName}' embedding table`);
     const make = async (mode: 'all' | 'last') =>
       logits.includes(mode)
-        ? ModelSession.create(buildDecoderStepGraph(weights, cfg, { logits: mode, sharedPrefix: true }).toBytes(), { label: `${cfg.architecture} decoder step (${mode} logits)` })
+        ? ModelSession.create(buildDecoderStepGraph(weights, cfg, { logits: mode, sharedPrefix: true }).toBytes(), {
+            label: `${cfg.architecture} decoder step (${mode} logits)`,
+            ...(options.worker ? { worker: true } : {}),
+          })
         : undefined;
     const all = await make('all');
     const last = await make('last');

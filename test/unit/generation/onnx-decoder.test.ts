@@ -35,3 +35,26 @@ for (const [name, tiny] of [['llama', tinyLlama(3)], ['gpt2', tinyGpt2(4)]] as c
     });
   });
 }
+
+describe('generation with the decoder in a worker thread', () => {
+  it('produces the same tokens as the in-thread decoder, with a shared prefix cache', async () => {
+    const tiny = tinyLlama(3);
+    const local = await OnnxCausalDecoder.create(tiny.weights, tiny.config, ['last']);
+    const threaded = await OnnxCausalDecoder.create(tiny.weights, tiny.config, ['last'], { worker: true });
+    try {
+      const rand = createSeededRandom(5);
+      const soft = Float32Array.from({ length: 2 * local.hiddenSize }, () => rand() - 0.5);
+      const prompts = [[4, 5, 6], [7], [8, 9]];
+      const stopping = { eosTokenIds: [], stopTokenIds: [], maxNewTokens: 5 };
+      const tokens = async (model: OnnxCausalDecoder) => {
+        const prefix = await computePrefixCache(model, buildPrefixEmbeds(model, soft, [1, 2, 3]), 2);
+        const { rows } = await generate({ model, prompts, prefix, sampler: greedySampler, stopping, padTokenId: 0 });
+        return rows.map((r) => r.tokens);
+      };
+      assert.deepEqual(await tokens(threaded), await tokens(local));
+    } finally {
+      await local.release();
+      await threaded.release();
+    }
+  });
+});
