@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { ArtifactRef } from '../common/artifact-ref.ts';
 import type { PipelineConfig } from '../common/pipeline-config.ts';
-import type { PreparedData, SystemEvaluation } from '../common/pipeline-stages.ts';
+import type { PreparedData, PromotionDecision, StageTiming, SystemEvaluation, WeakDataSummary } from '../common/pipeline-stages.ts';
+import type { TrainedRetriever } from '../common/retriever-types.ts';
 import { renderMarkdownReport } from '../lib/report/markdown-report.ts';
 import type { ArtifactStore } from './artifact-store/index.ts';
 import { stageKey, stageScope } from './stage-artifacts.ts';
@@ -31,13 +32,22 @@ export interface ReportInput {
   readonly evaluations: readonly SystemEvaluation[];
   /** Every other artifact the run produced, for the manifest. */
   readonly artifacts: readonly ArtifactRef[];
+  /** Weak data of each generation run (absent when the run did not augment). */
+  readonly weakData?: readonly WeakDataSummary[];
+  /** The trained retrievers with their dev curves. */
+  readonly retrievers?: readonly TrainedRetriever[];
+  readonly promotion?: PromotionDecision | null;
+  /** soft-prompt.json of the prompt tuning stage (loss curve, example groups). */
+  readonly softPromptRecord?: ArtifactRef | null;
+  /** Wall-clock span of each stage. */
+  readonly timings?: readonly StageTiming[];
 }
 
 /** The report and the run manifest (every artifact with its hash, the config and the code version). */
 export function createReportActivities(deps: { store: ArtifactStore }) {
   const { store } = deps;
   return {
-    async writeReport(input: ReportInput): Promise<{ location: string; markdown: ArtifactRef; manifest: ArtifactRef }> {
+    async writeReport(input: ReportInput): Promise<{ location: string; markdown: ArtifactRef; html?: ArtifactRef; manifest: ArtifactRef }> {
       const { config, prepared, evaluations } = input;
       const version = await codeVersion();
       const p = prepared;

@@ -103,7 +103,10 @@ export interface TrainRetrieverInput {
   readonly config: PipelineConfig;
   readonly scope: string;
   readonly prepared: PreparedData;
-  /** Kept weak pairs, JSONL rows of `weakPairRowSchema`; empty for the W/O baseline. */
+  /**
+   * Kept weak pairs, JSONL rows of `weakPairRowSchema`, newest first; empty for the W/O baseline. A document's pairs
+   * in a later artifact are ignored when an earlier one has pairs for it.
+   */
   readonly weakPairs: readonly ArtifactRef[];
   readonly system: RetrieverSystem;
 }
@@ -170,16 +173,16 @@ function queriesWithText(qids: Iterable<string>, texts: ReadonlyMap<string, stri
   return out;
 }
 
-async function readWeakPairs(store: ArtifactStore, ref: ArtifactRef, corpus: CorpusTexts): Promise<{ queryText: string; docId: string }[]> {
+async function readWeakPairs(store: ArtifactStore, ref: ArtifactRef, corpus: CorpusTexts): Promise<{ query: string; docId: string }[]> {
   const lines = new TextDecoder().decode(await store.get(ref)).split('\n');
-  const rows: { queryText: string; docId: string }[] = [];
+  const rows: { query: string; docId: string }[] = [];
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
     let json: unknown;
     try {
       json = JSON.parse(line);
     } catch (err) {
-      throw new DataFormatError(`${ref.key}:${i + 1}: not JSON (${(err as Error).message}); weak pairs are JSONL rows {"queryText", "docId"}`);
+      throw new DataFormatError(`${ref.key}:${i + 1}: not JSON (${(err as Error).message}); weak pairs are JSONL rows {"queryId", "docId", "query", "rank"}`);
     }
     const parsed = weakPairRowSchema.safeParse(json);
     if (!parsed.success) throw new DataFormatError(`${ref.key}:${i + 1}: ${parsed.error.issues.map((x) => `${x.path.join('.') || '(row)'}: ${x.message}`).join('; ')}`);
@@ -280,7 +283,15 @@ export function createRetrieverActivities(deps: { store: ArtifactStore; graphCac
           }
         }
         const labeledPairs = pairs.length;
-        for (const ref of weakPairs) for (const row of await readWeakPairs(store, ref, corpus)) add(`weak:${row.queryText}`, row.queryText, row.docId);
+        // Artifacts come newest first (incremental runs merge earlier runs' pairs): a document re-augmented by a
+        // newer run keeps only its newer queries.
+        const augmented = new Set<string>();
+        for (const ref of weakPairs) {
+          const rows = await readWeakPairs(store, ref, corpus);
+          const fresh = rows.filter((row) => !augmented.has(row.docId));
+          for (const row of fresh) add(`weak:${row.query}`, row.query, row.docId);
+          for (const row of rows) augmented.add(row.docId);
+        }
         const devQueries = queriesWithText(dev, queryTexts);
         const devQrels = new Map([...dev].map((qid) => [qid, labeled.get(qid)!]));
         const docText = (docId: string) => corpus.texts[corpus.position.get(docId)!]!;

@@ -97,6 +97,7 @@ export const pipelineConfigSchema = z
       .prefault({}),
     retriever: z
       .object({
+        enabled: z.boolean().default(true).describe('false stops after the weak data: no dense retriever is trained or evaluated'),
         epochs: z.number().int().positive().default(20),
         batchSize: z.number().int().min(2).default(32),
         learningRate: z.number().positive().default(2e-5),

@@ -37,7 +37,18 @@ export const lastSuccessSchema = z.object({
   runId: z.string(),
   finishedAt: z.string(),
   docHashes: artifactRefSchema,
+  /** Kept weak pairs of this run and the earlier runs it merged, newest first. */
   keptPairs: z.array(z.object({ system: z.enum(['sptar', 'inpars']), ref: artifactRefSchema })),
+  /** The retriever in service: replaced by a newer run's only when that one's dev score is not worse. */
+  promoted: z
+    .object({
+      runId: z.string(),
+      system: z.enum(['wo', 'inpars', 'sptar']),
+      encoder: artifactRefSchema,
+      encoderConfig: artifactRefSchema,
+      devScore: z.number(),
+    })
+    .optional(),
 });
 export type LastSuccess = z.infer<typeof lastSuccessSchema>;
 
@@ -62,10 +73,27 @@ export type SystemEvaluation = z.infer<typeof systemEvaluationSchema>;
 export interface WeakDataSummary {
   readonly system: 'sptar' | 'inpars';
   readonly generationWorkflowId: string;
+  /** Store prefix holding every shard's generated queries, failures and kept pairs. */
+  readonly outputPrefix: string;
   readonly generated: number;
   readonly failed: number;
   readonly kept: number;
   readonly keptPairs: z.infer<typeof artifactRefSchema>;
+}
+
+/** Wall-clock span of one pipeline stage, from workflow time. */
+export interface StageTiming {
+  readonly stage: Stage;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+}
+
+/** The promotion gate's decision: the new retriever replaces the one in service only if its dev score is not worse. */
+export interface PromotionDecision {
+  readonly promoted: boolean;
+  readonly candidate: { readonly runId: string; readonly system: 'wo' | 'inpars' | 'sptar'; readonly devScore: number };
+  /** The retriever in service before this run; null on the first run of a run name. */
+  readonly incumbent: { readonly runId: string; readonly system: 'wo' | 'inpars' | 'sptar'; readonly devScore: number } | null;
 }
 
 export interface PipelineProgress {
@@ -78,5 +106,8 @@ export interface PipelineProgress {
   readonly stagesDone: readonly Stage[];
   readonly startedAt: string;
   readonly evaluations: readonly SystemEvaluation[];
+  /** Dev nDCG@10 of each trained retriever's best epoch. */
+  readonly retrievers?: readonly { readonly system: string; readonly bestEpoch: number; readonly bestDevScore: number }[];
+  readonly promotion?: PromotionDecision;
   readonly reportKey?: string;
 }

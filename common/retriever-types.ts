@@ -3,11 +3,13 @@ import { artifactRefSchema } from './artifact-ref.ts';
 
 // Records of the dense-retriever stages: the weak pairs they read and the trained encoder they hand on.
 
-/** One kept weak pair, a JSONL row: a generated query and the document it was generated from. */
+/** One kept weak pair, a JSONL row as the BM25 filter writes it: the generated query and its source document. */
 export const weakPairRowSchema = z
   .object({
-    queryText: z.string().min(1).describe('The generated (weak) query'),
+    queryId: z.string().min(1).describe('Id of the weak query (weak-<docId>)'),
     docId: z.string().min(1).describe('Corpus id of the document the query was generated for'),
+    query: z.string().min(1).describe('The generated (weak) query'),
+    rank: z.number().int().positive().describe('Rank of the source document for its own query under BM25'),
   })
   .strict();
 export type WeakPairRow = z.infer<typeof weakPairRowSchema>;

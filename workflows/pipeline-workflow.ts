@@ -13,7 +13,8 @@ import type { PipelineActivities } from '../activities/pipeline-activities.ts';
 import type { ArtifactRef } from '../common/artifact-ref.ts';
 import { fnv1a } from '../common/fnv1a.ts';
 import { parsePipelineConfig, type PipelineConfig } from '../common/pipeline-config.ts';
-import type { PipelineProgress, PreparedData, Stage, SystemEvaluation, WeakDataSummary } from '../common/pipeline-stages.ts';
+import type { LastSuccess, PipelineProgress, PreparedData, PromotionDecision, Stage, StageTiming, SystemEvaluation, WeakDataSummary } from '../common/pipeline-stages.ts';
+import type { RetrieverSystem, TrainedRetriever } from '../common/retriever-types.ts';
 import { SPTAR_CONFIG_HASH, SPTAR_DATASET, SPTAR_PROGRESS, SPTAR_STAGE } from '../common/search-attributes.ts';
 import { IO_LONG, IO_SHORT, ML_LONG } from './activity-profiles.ts';
 import { generateWeakQueriesWorkflow } from './generation-workflow.ts';
@@ -24,6 +25,8 @@ export interface PipelineResult {
   readonly prepared: PreparedData;
   readonly evaluations: readonly SystemEvaluation[];
   readonly weakData: readonly WeakDataSummary[];
+  readonly retrievers: readonly TrainedRetriever[];
+  readonly promotion: PromotionDecision | null;
   readonly reportKey: string;
 }
 
@@ -48,8 +51,13 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
   const weakData: WeakDataSummary[] = [];
   let reportKey: string | undefined;
   let generationWorkflowId: string | undefined;
+  let softPromptRecord: ArtifactRef | undefined;
   let promptTuning: PipelineProgress['promptTuning'];
   let exampleGroupLosses: number[] | undefined;
+  const retrievers: TrainedRetriever[] = [];
+  let promotion: PromotionDecision | null = null;
+  const timings: StageTiming[] = [];
+  let stageStartedAt = startedAt;
   setHandler(progressQuery, () => ({
     stage,
     stagesDone: [...stagesDone],
@@ -59,14 +67,29 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
     ...(generationWorkflowId ? { generationWorkflowId } : {}),
     ...(promptTuning ? { promptTuning } : {}),
     ...(exampleGroupLosses ? { exampleGroupLosses } : {}),
+    ...(retrievers.length > 0 ? { retrievers: retrievers.map((r) => ({ system: r.system, bestEpoch: r.bestEpoch, bestDevScore: r.bestDevScore })) } : {}),
+    ...(promotion ? { promotion } : {}),
     ...(reportKey ? { reportKey } : {}),
   }));
 
   // Executions started before the LLM stages existed replay without them (see README: changing workflow code).
   const withLlm = config.augment && patched('sptar-llm-stages');
-  const plan: Stage[] = ['prepare', 'bm25', ...(withLlm ? (['tune-prompt', 'filter-examples', 'generate-sptar', 'generate-inpars'] as const) : []), 'report'];
+  // Executions started before retriever training existed replay without it.
+  const withRetrievers = config.retriever.enabled && patched('sptar-retriever-stages');
+  const plan: Stage[] = [
+    'prepare',
+    'bm25',
+    ...(withLlm ? (['tune-prompt', 'filter-examples', 'generate-sptar', 'generate-inpars'] as const) : []),
+    ...(withRetrievers ? (['train-retrievers', 'evaluate'] as const) : []),
+    'report',
+  ];
   const enter = (next: Stage): void => {
-    if (stage !== 'validate') stagesDone.push(stage);
+    const now = new Date().toISOString();
+    if (stage !== 'validate') {
+      stagesDone.push(stage);
+      timings.push({ stage, startedAt: stageStartedAt, finishedAt: now });
+    }
+    stageStartedAt = now;
     stage = next;
     upsertSearchAttributes([
       { key: SPTAR_STAGE, value: next },
@@ -99,6 +122,7 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
     const tuned = await ml.tunePrompt({ config, scope, prepared });
     promptTuning = { bestEpoch: tuned.bestEpoch, initialEvalLoss: tuned.initialEvalLoss, bestEvalLoss: tuned.bestEvalLoss };
     artifacts.push(tuned.prompt, tuned.record);
+    softPromptRecord = tuned.record;
 
     enter('filter-examples');
     // Every candidate group is independent: scored in parallel, one activity each.
@@ -136,7 +160,7 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
         ],
       });
       const merged = await ml.mergeKeptPairs({ outputPrefix, topK: config.weakFilter.topK });
-      weakData.push({ system, generationWorkflowId, generated: result.generated, failed: result.failedDocuments, kept: merged.kept, keptPairs: merged.keptPairs });
+      weakData.push({ system, generationWorkflowId, outputPrefix, generated: result.generated, failed: result.failedDocuments, kept: merged.kept, keptPairs: merged.keptPairs });
       artifacts.push(merged.keptPairs);
       generationWorkflowId = undefined;
     };
@@ -147,23 +171,77 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
     await generateFor('inpars', null, 'inpars');
   }
 
+  if (withRetrievers) {
+    enter('train-retrievers');
+    // Weak pairs per system: this run's, then (incremental runs) the earlier runs', newest first.
+    const weakPairsFor = (system: 'sptar' | 'inpars'): ArtifactRef[] => [
+      ...weakData.filter((w) => w.system === system).map((w) => w.keptPairs),
+      ...(previous?.keptPairs ?? []).filter((p) => p.system === system).map((p) => p.ref),
+    ];
+    const systems: RetrieverSystem[] = withLlm ? ['wo', 'inpars', 'sptar'] : ['wo'];
+    // Independent trainings: scheduled together, run as model workers free up.
+    retrievers.push(
+      ...(await Promise.all(systems.map((system) => ml.trainRetriever({ config, scope, prepared, system, weakPairs: system === 'wo' ? [] : weakPairsFor(system) })))),
+    );
+    for (const r of retrievers) artifacts.push(r.encoder, r.encoderConfig);
+
+    enter('evaluate');
+    evaluations.push(
+      ...(await Promise.all([
+        ml.evaluateDense({ config, scope, prepared, system: 'zero-shot' }),
+        ...retrievers.map((r) => ml.evaluateDense({ config, scope, prepared, system: r.system, encoder: r.encoder })),
+      ])),
+    );
+
+    // Promotion gate: the run's retriever (SPTAR when augmenting) replaces the one in service only if its dev
+    // score is not worse.
+    const candidate = retrievers.at(-1)!;
+    const incumbent = previous?.promoted ?? null;
+    promotion = {
+      promoted: incumbent === null || candidate.bestDevScore >= incumbent.devScore,
+      candidate: { runId: info.workflowId, system: candidate.system, devScore: candidate.bestDevScore },
+      incumbent: incumbent && { runId: incumbent.runId, system: incumbent.system, devScore: incumbent.devScore },
+    };
+  }
+
   enter('report');
-  const report = await io.writeReport({ config, scope, runId: info.workflowId, prepared, evaluations, artifacts });
+  const report = await io.writeReport({
+    config,
+    scope,
+    runId: info.workflowId,
+    prepared,
+    evaluations,
+    artifacts,
+    weakData,
+    retrievers,
+    promotion,
+    softPromptRecord: softPromptRecord ?? null,
+    timings: [...timings, { stage: 'report', startedAt: stageStartedAt, finishedAt: stageStartedAt }],
+  });
   reportKey = report.markdown.key;
-  upsertMemo({ report: `${report.location}/${report.markdown.key}`, reportKey: report.markdown.key });
+  upsertMemo({ report: `${report.location}/${report.html?.key ?? report.markdown.key}`, reportKey: report.markdown.key });
 
   if (patched('record-last-success')) {
+    const candidate = retrievers.at(-1);
+    const promoted: LastSuccess['promoted'] =
+      promotion?.promoted && candidate
+        ? { runId: info.workflowId, system: candidate.system, encoder: candidate.encoder, encoderConfig: candidate.encoderConfig, devScore: candidate.bestDevScore }
+        : previous?.promoted;
     await io.recordSuccess({
       runName: config.runName,
       pointer: {
         runId: info.workflowId,
         finishedAt: new Date().toISOString(),
         docHashes: prepared.docHashes,
-        keptPairs: weakData.map((w) => ({ system: w.system, ref: w.keptPairs })),
+        keptPairs: [
+          ...weakData.map((w) => ({ system: w.system, ref: w.keptPairs })),
+          ...(withRetrievers ? (previous?.keptPairs ?? []) : []),
+        ],
+        ...(promoted ? { promoted } : {}),
       },
     });
   }
 
   enter('done');
-  return { prepared, evaluations, weakData, reportKey };
+  return { prepared, evaluations, weakData, retrievers, promotion, reportKey };
 }

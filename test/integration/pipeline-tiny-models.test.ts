@@ -8,6 +8,7 @@ import type { NativeConnection, Worker } from '@temporalio/worker';
 import { createArtifactStore } from '../../activities/artifact-store/index.ts';
 import { softPromptRecordSchema } from '../../activities/llm-activities.ts';
 import type { PipelineProgress } from '../../common/pipeline-stages.ts';
+import { weakPairRowSchema } from '../../common/retriever-types.ts';
 import { TASK_QUEUES } from '../../common/task-queues.ts';
 import type { PipelineResult } from '../../workflows/pipeline-workflow.ts';
 import { connectClient, connectWorker } from '../../workers/temporal-connection.ts';
@@ -25,6 +26,7 @@ export const TINY_PIPELINE_CONFIG = {
   promptTuning: { promptLength: 4, maxEpochs: 2, maxDocumentWords: 40, maxQueryWords: 16 },
   exampleFilter: { groups: 3 },
   generation: { shardSize: 8, maxConcurrentShards: 2, batchSize: 4, maxNewTokens: 8 },
+  retriever: { epochs: 2, batchSize: 8, maxSequenceLength: 48 },
 };
 
 describe('pipeline with tiny models (real services)', () => {
@@ -61,7 +63,7 @@ describe('pipeline with tiny models (real services)', () => {
     assert.equal(result.prepared.unlabeled.count, 4);
 
     const progress = await handle.query<PipelineProgress>('progress');
-    assert.deepEqual(progress.stagesDone, ['prepare', 'bm25', 'tune-prompt', 'filter-examples', 'generate-sptar', 'generate-inpars', 'report']);
+    assert.deepEqual(progress.stagesDone, ['prepare', 'bm25', 'tune-prompt', 'filter-examples', 'generate-sptar', 'generate-inpars', 'train-retrievers', 'evaluate', 'report']);
     assert.equal(progress.exampleGroupLosses?.length, 3);
     assert.ok(progress.promptTuning && progress.promptTuning.bestEvalLoss <= progress.promptTuning.initialEvalLoss);
 
@@ -73,8 +75,8 @@ describe('pipeline with tiny models (real services)', () => {
       const kept = new TextDecoder().decode(await store.get(w.keptPairs)).split('\n').filter(Boolean);
       assert.equal(kept.length, w.kept);
       for (const line of kept) {
-        const row = JSON.parse(line) as { docId: string; query: string; rank: number };
-        assert.ok(row.rank >= 1 && row.rank <= 70 && row.query.length > 0);
+        const row = weakPairRowSchema.parse(JSON.parse(line));
+        assert.ok(row.rank <= 70 && row.queryId === `weak-${row.docId}`);
       }
     }
 
@@ -84,6 +86,22 @@ describe('pipeline with tiny models (real services)', () => {
     const record = softPromptRecordSchema.parse(JSON.parse(new TextDecoder().decode(await store.get(recordKey))));
     assert.equal(record.curve.length, 3); // epoch 0 + 2 epochs
     assert.equal(record.groups.length, 3);
-    assert.match(new TextDecoder().decode(await store.get(result.reportKey)), /\| BM25 \|/);
+    // Three retrievers trained (W/O on labeled pairs only, InPars and SPTAR with their kept weak pairs), each
+    // with a dev curve from epoch 0 (the starting encoder) to 2; five systems evaluated on the same test queries.
+    assert.deepEqual(result.retrievers.map((r) => r.system), ['wo', 'inpars', 'sptar']);
+    const sptarWeak = result.weakData.find((w) => w.system === 'sptar')!;
+    for (const r of result.retrievers) {
+      assert.deepEqual(r.curve.map((p) => p.epoch), [0, 1, 2]);
+      assert.equal(r.counts.weakPairs, r.system === 'wo' ? 0 : result.weakData.find((w) => w.system === r.system)!.kept);
+      assert.ok((await store.stat(r.encoder.key))?.sha256 === r.encoder.sha256);
+    }
+    assert.ok(result.retrievers[2]!.counts.weakPairs === sptarWeak.kept);
+    assert.deepEqual(result.evaluations.map((e) => e.system), ['bm25', 'zero-shot', 'wo', 'inpars', 'sptar']);
+    for (const e of result.evaluations) assert.equal(e.metrics.queries, result.prepared.counts.testQueries);
+    // First run of this name: its retriever is promoted.
+    assert.equal(result.promotion?.promoted, true);
+    assert.equal(result.promotion?.incumbent, null);
+    const report = new TextDecoder().decode(await store.get(result.reportKey));
+    for (const name of ['BM25', 'Zero-shot encoder', 'W/O (labeled pairs only)', 'InPars-style', 'SPTAR']) assert.match(report, new RegExp(`\\| ${name.replace(/[()/]/g, '\\$&')} \\|`));
   });
 });

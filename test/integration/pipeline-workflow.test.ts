@@ -39,13 +39,22 @@ describe('SPTAR pipeline on SciFact (real services)', () => {
     await nativeConnection.close();
   });
 
+  // No LLM stages; the dense baselines (zero-shot, W/O) with a seeded tiny encoder, one epoch.
+  const BASELINES_ONLY = {
+    augment: false,
+    dataset: { path: '../shared/data/scifact' },
+    generation: { shardSize: 1000 },
+    encoder: { kind: 'tiny', architecture: 'bert', seed: 5 },
+    retriever: { epochs: 1, batchSize: 16, maxSequenceLength: 48 },
+  };
+
   it('prepares disjoint splits, reproduces BM25 on SciFact and writes the report and manifest', async () => {
     const runName = `test-pipeline-${Date.now()}`;
     const workflowId = `${runName}-1`;
     const handle = await client.workflow.start('sptarPipeline', {
       taskQueue: TASK_QUEUES.orchestrator,
       workflowId,
-      args: [{ runName, augment: false, dataset: { path: '../shared/data/scifact' }, generation: { shardSize: 1000 } }],
+      args: [{ runName, ...BASELINES_ONLY }],
     });
     const result = (await handle.result()) as PipelineResult;
     const c = result.prepared.counts;
@@ -66,16 +75,19 @@ describe('SPTAR pipeline on SciFact (real services)', () => {
     assert.match(report, new RegExp(`\\| BM25 \\| ${bm25.metrics.ndcg10.toFixed(4)} \\|`));
     const progress = await handle.query<PipelineProgress>('progress');
     assert.equal(progress.stage, 'done');
-    assert.deepEqual(progress.stagesDone, ['prepare', 'bm25', 'report']);
+    assert.deepEqual(progress.stagesDone, ['prepare', 'bm25', 'train-retrievers', 'evaluate', 'report']);
+    assert.deepEqual(result.evaluations.map((e) => e.system), ['bm25', 'zero-shot', 'wo']);
+    assert.deepEqual(result.retrievers.map((r) => [r.system, r.counts.weakPairs, r.curve.length]), [['wo', 0, 2]]);
     const described = await handle.describe();
     assert.equal(described.searchAttributes['SptarStage']?.[0], 'done');
-    assert.equal(described.memo?.['report'], `${store.location}/${result.reportKey}`);
+    assert.equal(described.memo?.['reportKey'], result.reportKey);
+    assert.ok(String(described.memo?.['report']).startsWith(`${store.location}/`));
 
     // A second run with the same inputs reuses every stage artifact: same keys, same bytes.
     const again = (await client.workflow.execute('sptarPipeline', {
       taskQueue: TASK_QUEUES.orchestrator,
       workflowId: `${runName}-2`,
-      args: [{ runName, augment: false, dataset: { path: '../shared/data/scifact' }, generation: { shardSize: 1000 } }],
+      args: [{ runName, ...BASELINES_ONLY }],
     })) as PipelineResult;
     assert.deepEqual(again.prepared, result.prepared);
     assert.deepEqual(again.evaluations, result.evaluations);
@@ -86,7 +98,7 @@ describe('SPTAR pipeline on SciFact (real services)', () => {
     try {
       await cp('../shared/data/scifact', dir, { recursive: true });
       const runName = `test-incr-${Date.now()}`;
-      const config = { runName, mode: 'incremental', augment: false, dataset: { path: dir }, generation: { shardSize: 1000 } };
+      const config = { runName, mode: 'incremental', augment: false, dataset: { path: dir }, generation: { shardSize: 1000 }, retriever: { enabled: false } };
       const first = (await client.workflow.execute('sptarPipeline', { taskQueue: TASK_QUEUES.orchestrator, workflowId: `${runName}-1`, args: [config] })) as PipelineResult;
       assert.equal(first.prepared.counts.unchangedSinceLastRun, 0);
 

@@ -132,7 +132,7 @@ describe('retriever activities on a tiny BERT', { skip: skipUnlessInstalled(MINI
 
   it('a run killed after epoch 2 resumes from its checkpoint and ends with the same weights', async () => {
     const cfg = config({ epochs: 4 });
-    const weak = jsonl(TOPICS.map(([, b, , d], i) => ({ queryText: `${b} near ${d}`, docId: `doc${i}` })));
+    const weak = jsonl(TOPICS.map(([, b, , d], i) => ({ queryId: `weak-doc${i}`, docId: `doc${i}`, query: `${b} near ${d}`, rank: 1 })));
 
     const whole = await setup('whole');
     const weakWhole = await whole.store.put('data/weak.jsonl', weak);
@@ -204,7 +204,7 @@ describe('retriever activities on a tiny BERT', { skip: skipUnlessInstalled(MINI
 
   it('names bad weak pair rows by artifact and line, and a missing encoder with the install command', async () => {
     const { store, prepared, activities } = await setup('errors');
-    const bad = await store.put('data/bad-weak.jsonl', jsonl([{ queryText: 'lava', docId: 'doc0' }, { queryText: 'snow', docId: 'doc99' }]));
+    const bad = await store.put('data/bad-weak.jsonl', jsonl([{ queryId: 'weak-doc0', docId: 'doc0', query: 'lava', rank: 1 }, { queryId: 'weak-doc99', docId: 'doc99', query: 'snow', rank: 2 }]));
     await assert.rejects(
       inActivity(new MockActivityEnvironment(), activities.trainRetriever, { config: config(), scope: 'synthetic', prepared, weakPairs: [bad], system: 'sptar' as const }),
       { name: 'DataFormatError', message: /data\/bad-weak\.jsonl:2: document "doc99" is not in the prepared corpus/ },
