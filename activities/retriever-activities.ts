@@ -120,7 +120,7 @@ export interface EvaluateDenseInput {
   readonly encoder?: ArtifactRef;
 }
 
-interface CorpusTexts {
+export interface CorpusTexts {
   readonly ids: string[];
   readonly texts: string[];
   readonly position: Map<string, number>;
@@ -206,6 +206,28 @@ function mergeLabeled(a: Qrels, b: Qrels): Map<string, Map<string, number>> {
     }
   }
   return out;
+}
+
+/**
+ * The documents dev queries search each epoch: the whole corpus, or (to bound the cost of an epoch on a large
+ * corpus) every document judged for a dev query plus a seeded sample of the others, `size` in all.
+ */
+export function devCorpusOf(corpus: CorpusTexts, devQrels: ReadonlyMap<string, ReadonlyMap<string, number>>, size: number | null, seed: number): CorpusTexts {
+  if (size === null || size >= corpus.ids.length) return corpus;
+  const judged = new Set<string>();
+  for (const docs of devQrels.values()) for (const docId of docs.keys()) judged.add(docId);
+  const others = shuffled(corpus.ids.filter((id) => !judged.has(id)), createPrng(seed, 'retriever-dev-corpus'));
+  const keep = new Set([...judged, ...others.slice(0, Math.max(0, size - judged.size))]);
+  const ids: string[] = [];
+  const texts: string[] = [];
+  const position = new Map<string, number>();
+  corpus.ids.forEach((id, i) => {
+    if (!keep.has(id)) return;
+    position.set(id, ids.length);
+    ids.push(id);
+    texts.push(corpus.texts[i]!);
+  });
+  return { ids, texts, position };
 }
 
 /** Dev queries: a seeded share of the labeled queries, at least one, and never all of them. */
@@ -294,6 +316,7 @@ export function createRetrieverActivities(deps: { store: ArtifactStore; graphCac
         }
         const devQueries = queriesWithText(dev, queryTexts);
         const devQrels = new Map([...dev].map((qid) => [qid, labeled.get(qid)!]));
+        const devCorpus = devCorpusOf(corpus, devQrels, r.devCorpusSize, config.seed);
         const docText = (docId: string) => corpus.texts[corpus.position.get(docId)!]!;
 
         const trainer = await EncoderTrainer.open(base.weights, base.config, base.tokenizer, { scale: r.similarityScale, maxLength }, { cacheDir: graphCacheDir });
@@ -324,7 +347,7 @@ export function createRetrieverActivities(deps: { store: ArtifactStore; graphCac
                   const encoder = await DenseEncoder.open(trainer.withTrained(base.weights, weights), base.config, base.tokenizer, maxLength, { cacheDir });
                   try {
                     const beat: Beat = (d) => heartbeat({ epoch, step, dev: d });
-                    const lists = await denseRun(encoder, await encodeCorpus(encoder, corpus, beat), devQueries, beat);
+                    const lists = await denseRun(encoder, await encodeCorpus(encoder, devCorpus, beat), devQueries, beat);
                     return evaluateRun(devQrels, toRun(lists), { metrics: [{ kind: 'ndcg', k: 10 }] }).mean['ndcg@10']!;
                   } finally {
                     await encoder.release();

@@ -107,6 +107,13 @@ export const pipelineConfigSchema = z
         similarityScale: z.number().positive().default(20),
         maxSequenceLength: z.number().int().positive().default(256),
         devFraction: z.number().gt(0).lt(1).default(0.2).describe('Share of labeled queries held out for epoch selection'),
+        devCorpusSize: z
+          .number()
+          .int()
+          .positive()
+          .nullable()
+          .default(null)
+          .describe('Documents the dev queries search each epoch: their judged documents plus a seeded sample; null = the whole corpus'),
       })
       .strict()
       .prefault({}),

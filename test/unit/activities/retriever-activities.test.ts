@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { LocalArtifactStore, type ArtifactStore } from '../../../activities/artifact-store/index.ts';
 import { deserializeEmbeddings } from '../../../activities/retriever-artifacts.ts';
-import { createRetrieverActivities, loadEncoder } from '../../../activities/retriever-activities.ts';
+import { createRetrieverActivities, devCorpusOf, loadEncoder } from '../../../activities/retriever-activities.ts';
 import { stageKey, stageScope } from '../../../activities/stage-artifacts.ts';
 import { pipelineConfigSchema, type PipelineConfigInput } from '../../../common/pipeline-config.ts';
 import type { PreparedData } from '../../../common/pipeline-stages.ts';
@@ -275,5 +275,29 @@ describe('zero-shot MiniLM through the evaluation activity', { skip: skipUnlessI
     assert.equal(result.metrics.queries, 300);
     // sentence-transformers reports 0.645 for all-MiniLM-L6-v2 on SciFact (max length 256).
     assert.ok(result.metrics.ndcg10 > 0.62 && result.metrics.ndcg10 < 0.67, `nDCG@10 ${result.metrics.ndcg10}`);
+  });
+});
+
+describe('dev corpus', () => {
+  const ids = Array.from({ length: 10 }, (_, i) => `d${i}`);
+  const corpus = { ids, texts: ids.map((id) => `text of ${id}`), position: new Map(ids.map((id, i) => [id, i])) };
+  const devQrels = new Map([['q1', new Map([['d7', 1]])], ['q2', new Map([['d3', 2], ['d7', 1]])]]);
+
+  it('is the whole corpus without a size, or when the size covers it', () => {
+    assert.equal(devCorpusOf(corpus, devQrels, null, 1), corpus);
+    assert.equal(devCorpusOf(corpus, devQrels, 10, 1), corpus);
+  });
+
+  it('keeps every judged document plus a seeded sample, in corpus order, with texts and positions aligned', () => {
+    const sub = devCorpusOf(corpus, devQrels, 5, 1);
+    assert.equal(sub.ids.length, 5);
+    assert.ok(sub.ids.includes('d3') && sub.ids.includes('d7'));
+    assert.deepEqual(sub.ids, [...sub.ids].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1))));
+    sub.ids.forEach((id, i) => {
+      assert.equal(sub.texts[i], `text of ${id}`);
+      assert.equal(sub.position.get(id), i);
+    });
+    assert.deepEqual(devCorpusOf(corpus, devQrels, 5, 1).ids, sub.ids); // same seed, same sample
+    assert.notDeepEqual(devCorpusOf(corpus, devQrels, 5, 2).ids, sub.ids);
   });
 });
