@@ -104,6 +104,8 @@ export interface PipelineProgress {
   readonly promptTuning?: { readonly bestEpoch: number; readonly initialEvalLoss: number; readonly bestEvalLoss: number };
   readonly exampleGroupLosses?: readonly number[];
   readonly stagesDone: readonly Stage[];
+  /** Wall-clock span of every finished stage. */
+  readonly timings?: readonly StageTiming[];
   readonly startedAt: string;
   readonly evaluations: readonly SystemEvaluation[];
   /** Dev nDCG@10 of each trained retriever's best epoch. */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job end to end on the default config: installs what is missing, starts Temporal and MinIO, starts an
-# orchestrator worker and a model worker, runs the job through Temporal, and stops the workers. Services stay up so
-# the run stays visible in the UI (stop them with `npm run services:stop`).
+# Runs a command against live workers: installs what is missing, starts Temporal and MinIO, starts an orchestrator
+# worker and a model worker, runs the command (`npm start` starts the default SciFact run; `npm run bench:scifact`
+# the benchmark run), and stops the workers. Services stay up so runs stay visible in the UI (stop them with
+# `npm run services:stop`).
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 
@@ -15,5 +16,5 @@ node --import tsx workers/worker.ts --queue model >>"$STATE_DIR/logs/worker-mode
 model_pid=$!
 trap 'kill -TERM "$orchestrator_pid" "$model_pid" 2>/dev/null; wait "$orchestrator_pid" "$model_pid" 2>/dev/null || true' EXIT
 log "workers started (orchestrator pid $orchestrator_pid, model pid $model_pid; logs in $STATE_DIR/logs/)"
-node --import tsx workers/cli.ts start "${1:-configs/scifact-default.json}"
+node --import tsx "$@"
 log "Temporal UI: http://127.0.0.1:$TEMPORAL_UI_PORT/namespaces/$TEMPORAL_NAMESPACE/workflows"

@@ -13,7 +13,7 @@ import { loadSettings } from './settings.ts';
 import { connectClient } from './temporal-connection.ts';
 
 const USAGE = `usage: sptar <command> [options]
-  start <config.json> [--id ID] [--detach]   validate the config, start a run, follow its progress
+  start [config.json] [--id ID] [--detach]   validate the config (default configs/scifact-default.json), start a run, follow it
   status <workflow-id>                        stage, stages done and metrics of a run
   report <workflow-id> [--out FILE]           print (or save) the run's Markdown report
   schedule create <config.json> --id ID [--cron "0 2 * * *"]   nightly incremental re-augmentation
@@ -76,10 +76,10 @@ async function main(argv: string[]): Promise<void> {
 
   switch (command) {
     case 'start': {
-      if (!arg) throw new UsageError('start needs a config file: sptar start configs/scifact-default.json');
-      const raw = await readConfig(arg);
+      const configPath = arg ?? 'configs/scifact-default.json';
+      const raw = await readConfig(configPath);
       const parsed = parsePipelineConfig(raw);
-      if (!parsed.ok) throw new UsageError(`${arg}: ${parsed.message}`);
+      if (!parsed.ok) throw new UsageError(`${configPath}: ${parsed.message}`);
       const workflowId = values.id ?? `${parsed.config.runName}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
       await withClient(async (client) => {
         const handle = await client.workflow.start('sptarPipeline', {

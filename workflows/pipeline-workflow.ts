@@ -61,6 +61,7 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
   setHandler(progressQuery, () => ({
     stage,
     stagesDone: [...stagesDone],
+    timings: [...timings],
     startedAt,
     evaluations: [...evaluations],
     weakData: [...weakData],
@@ -216,7 +217,7 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
     retrievers,
     promotion,
     softPromptRecord: softPromptRecord ?? null,
-    timings: [...timings, { stage: 'report', startedAt: stageStartedAt, finishedAt: stageStartedAt }],
+    timings: [...timings],
   });
   reportKey = report.markdown.key;
   upsertMemo({ report: `${report.location}/${report.html?.key ?? report.markdown.key}`, reportKey: report.markdown.key });

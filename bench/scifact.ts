@@ -1,0 +1,137 @@
+// The real pipeline on SciFact through Temporal, with SmolLM2-135M-Instruct and all-MiniLM-L6-v2, as a benchmark:
+// starts (or re-attaches to) one run, follows it, and writes machine-readable results (quality of every system,
+// weak-data counts, retriever curves, per-stage wall and CPU time, throughput) to bench/results/scifact.json and the
+// run's report beside it. Workers must be running (infra/run-bench-scifact.sh starts them with the services).
+//
+//   npm run bench:scifact [-- --config configs/scifact-bench.json] [--unlabeled N] [--out bench/results/scifact.json]
+//
+// The workflow id is derived from the config, so running the same command again re-attaches to a run that is still
+// going (or was interrupted with the services) instead of starting over; finished stages are reused either way.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { createArtifactStore } from '../activities/artifact-store/index.ts';
+import { fnv1a } from '../common/fnv1a.ts';
+import type { GenerationProgress } from '../common/generation-types.ts';
+import { parsePipelineConfig } from '../common/pipeline-config.ts';
+import type { PipelineProgress, StageTiming } from '../common/pipeline-stages.ts';
+import { TASK_QUEUES } from '../common/task-queues.ts';
+import type { PipelineResult } from '../workflows/pipeline-workflow.ts';
+import { loadSettings } from '../workers/settings.ts';
+import { connectClient } from '../workers/temporal-connection.ts';
+
+const { values } = parseArgs({
+  options: {
+    config: { type: 'string', default: 'configs/scifact-bench.json' },
+    unlabeled: { type: 'string' },
+    out: { type: 'string', default: 'bench/results/scifact.json' },
+  },
+});
+
+const raw = JSON.parse(await readFile(resolve(values.config), 'utf8')) as Record<string, unknown> & { splits?: Record<string, unknown> };
+if (values.unlabeled !== undefined) raw.splits = { ...raw.splits, unlabeledLimit: values.unlabeled === 'all' ? null : Number(values.unlabeled) };
+const parsed = parsePipelineConfig(raw);
+if (!parsed.ok) throw new Error(`${values.config}: ${parsed.message}`);
+const config = parsed.config;
+const workflowId = `${config.runName}-${fnv1a(JSON.stringify(raw))}`;
+
+const settings = loadSettings();
+const connection = await connectClient(settings);
+const client = new Client({ connection, namespace: settings.namespace });
+const store = createArtifactStore(settings.store);
+
+let handle = client.workflow.getHandle(workflowId);
+try {
+  handle = await client.workflow.start('sptarPipeline', { taskQueue: TASK_QUEUES.orchestrator, workflowId, args: [raw] });
+  console.log(`started ${workflowId}`);
+} catch (err) {
+  if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  console.log(`re-attached to ${workflowId}`);
+}
+console.log(`  UI: http://127.0.0.1:8233/namespaces/${settings.namespace}/workflows/${encodeURIComponent(workflowId)}`);
+
+const started = Date.now();
+const follow = setInterval(() => {
+  void (async () => {
+    const p = await handle.query<PipelineProgress>('progress');
+    let detail = '';
+    if (p.generationWorkflowId) {
+      const g = await client.workflow.getHandle(p.generationWorkflowId).query<GenerationProgress>('generationProgress');
+      detail = ` shards ${g.shardsDone}/${g.shardsTotal} (${g.shardsFailed.length} failed), ${g.documentsPerSecond.toFixed(3)} docs/s, ETA ${g.etaSeconds === null ? '?' : `${Math.round(g.etaSeconds / 60)} min`}`;
+    }
+    console.log(`  [${((Date.now() - started) / 60_000).toFixed(1)} min] ${p.stage}${detail}`);
+  })().catch(() => undefined);
+}, 60_000);
+
+let result: PipelineResult;
+try {
+  result = (await handle.result()) as PipelineResult;
+} finally {
+  clearInterval(follow);
+}
+const progress = await handle.query<PipelineProgress>('progress').catch(() => null);
+const description = await handle.describe();
+
+// Per-stage wall time from the workflow; CPU-seconds from the cost records the workers store per activity.
+const timings: readonly StageTiming[] = progress?.timings ?? [];
+const costKeys = await store.list(`costs/${workflowId}/`);
+const costs: { activityType: string; wallSeconds: number; cpuSeconds: number }[] = [];
+for (const key of costKeys) costs.push(JSON.parse(new TextDecoder().decode(await store.get(key))) as (typeof costs)[number]);
+const byActivity: Record<string, { count: number; wallSeconds: number; cpuSeconds: number }> = {};
+for (const c of costs) {
+  const a = (byActivity[c.activityType] ??= { count: 0, wallSeconds: 0, cpuSeconds: 0 });
+  a.count++;
+  a.wallSeconds += c.wallSeconds;
+  a.cpuSeconds += c.cpuSeconds;
+}
+const cpuSeconds = costs.reduce((s, c) => s + c.cpuSeconds, 0);
+const wallSeconds = (description.closeTime!.getTime() - description.startTime.getTime()) / 1000;
+const unlabeled = result.prepared.counts.unlabeledDocuments;
+
+const stageSeconds = (stage: string) => {
+  const t = timings.find((x) => x.stage === stage);
+  return t ? (Date.parse(t.finishedAt) - Date.parse(t.startedAt)) / 1000 : null;
+};
+const weak = Object.fromEntries(result.weakData.map((w) => [w.system, { generated: w.generated, failed: w.failed, kept: w.kept, retention: w.generated ? w.kept / w.generated : 0 }]));
+const gen = result.weakData.map((w) => ({ system: w.system, seconds: stageSeconds(`generate-${w.system}`), generated: w.generated }));
+
+const out = {
+  command: `npm run bench:scifact -- --config ${values.config}${values.unlabeled ? ` --unlabeled ${values.unlabeled}` : ''}`,
+  workflowId,
+  finishedAt: description.closeTime?.toISOString(),
+  machine: { cores: (await import('node:os')).cpus().length, node: process.version },
+  config,
+  sizes: {
+    sTrainPairs: result.prepared.counts.sTrainPairs,
+    sEvalQueries: result.prepared.counts.sEvalQueries,
+    unlabeledDocuments: unlabeled,
+    testQueries: result.prepared.counts.testQueries,
+  },
+  metrics: Object.fromEntries(result.evaluations.map((e) => [e.system, e.metrics])),
+  weakData: weak,
+  retrievers: result.retrievers.map((r) => ({ system: r.system, bestEpoch: r.bestEpoch, bestDevScore: r.bestDevScore, counts: r.counts, curve: r.curve })),
+  promptTuning: progress?.promptTuning ?? null,
+  exampleGroupLosses: progress?.exampleGroupLosses ?? null,
+  promotion: result.promotion,
+  timings: Object.fromEntries(timings.map((t) => [t.stage, (Date.parse(t.finishedAt) - Date.parse(t.startedAt)) / 1000])),
+  costsByActivity: byActivity,
+  throughput: {
+    weakQueriesPerHour: Object.fromEntries(gen.map((g) => [g.system, g.seconds ? (g.generated / g.seconds) * 3600 : null])),
+    cpuHoursPer1000Documents: unlabeled ? (cpuSeconds / 3600 / unlabeled) * 1000 : null,
+  },
+  wallSeconds,
+  cpuSeconds,
+  report: { markdown: result.reportKey },
+};
+
+await mkdir(dirname(resolve(values.out)), { recursive: true });
+await writeFile(resolve(values.out), `${JSON.stringify(out, null, 2)}\n`);
+const reportPath = resolve(values.out).replace(/\.json$/, '-report.md');
+await writeFile(reportPath, await store.get(result.reportKey));
+const htmlKey = result.reportKey.replace(/\.md$/, '.html');
+const html = await store.stat(htmlKey);
+if (html) await writeFile(reportPath.replace(/\.md$/, '.html'), await store.get(html));
+for (const e of result.evaluations) console.log(`  ${e.system.padEnd(10)} nDCG@10 ${e.metrics.ndcg10.toFixed(4)}  MAP@100 ${e.metrics.map100.toFixed(4)}  R@100 ${e.metrics.recall100.toFixed(4)}  MRR@10 ${e.metrics.mrr10.toFixed(4)}`);
+console.log(`wrote ${values.out} and ${reportPath}; wall ${(wallSeconds / 60).toFixed(1)} min, CPU ${(cpuSeconds / 3600).toFixed(2)} h`);
+await connection.close();
