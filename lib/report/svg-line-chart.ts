@@ -1,5 +1,6 @@
 // Small self-contained SVG line charts for the report (training curves, per-stage times). No scripts, no fonts
 // to fetch: the report must open offline.
+import { escapeHtml as esc } from './html-escape.ts';
 
 export interface Series {
   readonly name: string;
@@ -8,7 +9,6 @@ export interface Series {
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e'];
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function niceTicks(min: number, max: number, count = 5): number[] {
   if (min === max) return [min];

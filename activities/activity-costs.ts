@@ -1,0 +1,93 @@
+// Cost accounting for every activity attempt: an inbound interceptor on the workers measures wall seconds and
+// process CPU seconds (process.cpuUsage() counts every thread of the process, so onnxruntime's and the session
+// worker threads' work is included) and stores one small record per attempt under
+// `costs/<root pipeline workflow id>/`. The report sums them per stage. Model workers run one activity at a time,
+// so there the CPU delta is the activity's own; on the orchestrator queue concurrent activities share it.
+import type { Context } from '@temporalio/activity';
+import type { ActivityInboundCallsInterceptor, ActivityInterceptorsFactory } from '@temporalio/worker';
+import { costRecordSchema, type CostRecord } from '../lib/report/stage-costs.ts';
+import type { ArtifactStore } from './artifact-store/index.ts';
+
+/** Artifact-key segment for a workflow id: the same rule the pipeline uses for its per-run scope. */
+export const keySegment = (id: string): string => id.replace(/[^A-Za-z0-9._=-]/g, '-');
+
+/** The pipeline that started a workflow: child ids extend their parent's (`<pipelineId>/generate-sptar/shard-3`). */
+export const rootWorkflowId = (workflowId: string): string => workflowId.split('/')[0]!;
+
+export const costPrefix = (pipelineWorkflowId: string): string => `costs/${keySegment(rootWorkflowId(pipelineWorkflowId))}/`;
+
+export function costKey(record: CostRecord): string {
+  const name = `${record.activityType}-${keySegment(record.workflowId)}-${keySegment(record.activityId)}-attempt-${record.attempt}`;
+  return `${costPrefix(record.workflowId)}${name}.json`;
+}
+
+export interface CostInterceptorOptions {
+  readonly store: ArtifactStore;
+  /** Where a failed write is reported; the activity itself never fails for it. */
+  readonly warn?: (message: string) => void;
+}
+
+class CostInterceptor implements ActivityInboundCallsInterceptor {
+  constructor(
+    private readonly ctx: Context,
+    private readonly options: CostInterceptorOptions,
+  ) {}
+
+  async execute(input: Parameters<NonNullable<ActivityInboundCallsInterceptor['execute']>>[0], next: Parameters<NonNullable<ActivityInboundCallsInterceptor['execute']>>[1]): Promise<unknown> {
+    const startedAt = new Date();
+    const wall0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    let ok = false;
+    try {
+      const result = await next(input);
+      ok = true;
+      return result;
+    } finally {
+      const cpu = process.cpuUsage(cpu0);
+      await this.record(startedAt, (performance.now() - wall0) / 1000, (cpu.user + cpu.system) / 1e6, ok);
+    }
+  }
+
+  private async record(startedAt: Date, wallSeconds: number, cpuSeconds: number, ok: boolean): Promise<void> {
+    const info = this.ctx.info;
+    const workflowId = info.workflowExecution?.workflowId;
+    if (workflowId === undefined) return; // standalone activities belong to no pipeline
+    const record: CostRecord = {
+      activityType: info.activityType,
+      activityId: info.activityId,
+      workflowId,
+      attempt: info.attempt,
+      startedAt: startedAt.toISOString(),
+      wallSeconds,
+      cpuSeconds,
+      ok,
+    };
+    try {
+      await this.options.store.put(costKey(record), JSON.stringify(record));
+    } catch (err) {
+      const warn = this.options.warn ?? ((m: string) => this.ctx.log.warn(m));
+      warn(`could not store the cost record of ${info.activityType} (${workflowId}, attempt ${info.attempt}): ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+}
+
+/** The interceptor factory for `Worker.create({ interceptors: { activity: [...] } })`. */
+export function activityCostInterceptors(options: CostInterceptorOptions): ActivityInterceptorsFactory {
+  return (ctx) => ({ inbound: new CostInterceptor(ctx, options) });
+}
+
+/** Every cost record of a pipeline run; unreadable records are returned as problems, not thrown. */
+export async function readCostRecords(store: ArtifactStore, pipelineWorkflowId: string): Promise<{ records: CostRecord[]; problems: string[] }> {
+  const records: CostRecord[] = [];
+  const problems: string[] = [];
+  for (const key of await store.list(costPrefix(pipelineWorkflowId))) {
+    try {
+      const parsed = costRecordSchema.safeParse(JSON.parse(new TextDecoder().decode(await store.get(key))));
+      if (parsed.success) records.push(parsed.data);
+      else problems.push(`${key}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    } catch (err) {
+      problems.push(`${key}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return { records, problems };
+}

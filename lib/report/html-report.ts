@@ -1,0 +1,130 @@
+// The run report as one self-contained HTML file: inline CSS and SVG charts, no scripts, nothing fetched, so it
+// opens offline from the artifact store. Every text passes through escapeHtml.
+import { escapeHtml as h } from './html-escape.ts';
+import { binLabel, fmt4, percent, pValue, seconds, signed4, unionEpochs, type RunReport } from './run-report.ts';
+import { svgBarChart } from './svg-bar-chart.ts';
+import { svgLineChart } from './svg-line-chart.ts';
+
+const STYLE = [
+  'body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}',
+  'table{border-collapse:collapse;margin:0.5em 0 1.5em}',
+  'th,td{border:1px solid #ccc;padding:3px 8px;vertical-align:top}',
+  'td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}',
+  'td.doc{font-size:0.85em;color:#444;max-width:520px}',
+  'figure{display:inline-block;margin:0 1em 1em 0}',
+  'pre{background:#f6f6f6;padding:0.8em;overflow-x:auto}',
+  'code{font-size:0.9em}',
+].join('');
+
+type Cell = string | { readonly num: string } | { readonly html: string; readonly cls?: string };
+
+/** A table: header and rows of cells; plain strings are escaped, `num` cells are right-aligned numbers. */
+function table(id: string | null, header: readonly Cell[], rows: readonly (readonly Cell[])[]): string {
+  const cell = (tag: 'td' | 'th', c: Cell): string => {
+    if (typeof c === 'string') return `<${tag}>${h(c)}</${tag}>`;
+    if ('num' in c) return `<${tag} class="num">${h(c.num)}</${tag}>`;
+    return `<${tag}${c.cls ? ` class="${c.cls}"` : ''}>${c.html}</${tag}>`;
+  };
+  const head = `<thead><tr>${header.map((c) => cell('th', c)).join('')}</tr></thead>`;
+  const body = `<tbody>${rows.map((r) => `<tr>${r.map((c) => cell('td', c)).join('')}</tr>`).join('')}</tbody>`;
+  return `<table${id ? ` id="${id}"` : ''}>${head}${body}</table>`;
+}
+
+const figure = (svg: string): string => `<figure class="chart">${svg}</figure>`;
+
+function metricsSection(r: RunReport): string {
+  const rows = r.systems.map((s) => [s.name, ...[s.metrics.ndcg10, s.metrics.map100, s.metrics.recall100, s.metrics.mrr10].map((v) => ({ num: fmt4(v) })), { num: String(s.metrics.queries) }]);
+  const header: Cell[] = ['system', ...['nDCG@10', 'MAP@100', 'Recall@100', 'MRR@10', 'queries'].map((num) => ({ num }))];
+  return `<h2>Retrieval quality (test queries)</h2>${table('metrics', header, rows)}`;
+}
+
+function significanceSection(r: RunReport): string {
+  const s = r.significance;
+  if (!s || s.rows.length === 0) return '';
+  const n = s.rows[0]!.queries;
+  const header: Cell[] = [`${s.reference} vs`, { num: s.reference }, { num: 'other' }, { num: 'mean difference' }, { num: `p (randomization, ${s.trials} trials)` }, { num: 'p (paired t-test)' }];
+  const rows = s.rows.map((x) => [x.system, { num: fmt4(x.referenceMean) }, { num: fmt4(x.otherMean) }, { num: signed4(x.meanDifference) }, { num: pValue(x.randomizationP) }, { num: pValue(x.tTestP) }]);
+  return `<h2>Significance of ${h(s.reference)}'s differences</h2><p>nDCG@10, paired over ${n} test queries; two-sided tests.</p>${table('significance', header, rows)}`;
+}
+
+function weakDataSection(r: RunReport): string {
+  const w = r.weakData ?? [];
+  if (w.length === 0) return '';
+  const out = ['<h2>Weak data</h2>'];
+  out.push(table('weak-data', ['system', { num: 'generated' }, { num: 'failed' }, { num: 'kept (BM25 filter)' }, { num: 'retention' }], w.map((s) => [s.name, { num: String(s.generated) }, { num: String(s.failed) }, { num: String(s.kept) }, { num: percent(s.kept, s.generated) }])));
+  for (const s of w) {
+    out.push(`<h3>${h(s.name)}: query length in words</h3>`);
+    if (s.lengthBins.length > 0) {
+      out.push(figure(svgBarChart(`${s.name}: query length`, 'queries', ['generated', 'kept'], s.lengthBins.map((b) => ({ label: `${binLabel(b)} words`, values: [b.generated, b.kept] })))));
+    }
+    const stats = [['generated', s.generatedLengths], ['kept', s.keptLengths]] as const;
+    out.push(`<ul>${stats.flatMap(([what, l]) => (l ? [`<li>${what}: ${l.count} queries, mean ${l.mean.toFixed(1)}, median ${l.median}, min ${l.min}, max ${l.max} words</li>`] : [])).join('')}</ul>`);
+    if (s.samples.length > 0) {
+      out.push(`<h3>${h(s.name)}: ${s.samples.length} random kept queries</h3>`);
+      out.push(table(null, ['query', { num: 'BM25 rank' }, 'document', 'document text'], s.samples.map((x) => [x.query, { num: String(x.rank) }, { html: `<code>${h(x.docId)}</code>` }, { html: h(x.document), cls: 'doc' }])));
+    }
+  }
+  return out.join('');
+}
+
+function curvesSection(r: RunReport): string {
+  const pt = r.promptTuning;
+  const retrievers = r.retrievers ?? [];
+  if (!pt && retrievers.length === 0) return '';
+  const out = ['<h2>Training curves</h2>'];
+  if (pt) {
+    out.push(figure(svgLineChart(`Prompt tuning: S_eval loss (best epoch ${pt.bestEpoch})`, 'epoch', 'S_eval loss', [{ name: 'S_eval', points: pt.evalLoss.map((p) => [p.epoch, p.value] as const) }])));
+  }
+  if (retrievers.length > 0) {
+    out.push(figure(svgLineChart('Dense retrievers: dev nDCG@10', 'epoch', 'nDCG@10', retrievers.map((x) => ({ name: x.name, points: x.devScore.map((p) => [p.epoch, p.value] as const) })))));
+    const epochs = unionEpochs(retrievers.map((x) => x.devScore));
+    const rows = epochs.map((e) => [{ num: String(e) }, ...retrievers.map((x) => ({ num: ((p) => (p ? fmt4(p.value) : ''))(x.devScore.find((q) => q.epoch === e)) }))]);
+    out.push(table('retriever-curves', [{ num: 'epoch' }, ...retrievers.map((x) => ({ num: `${x.name} (best epoch ${x.bestEpoch})` }))], rows));
+  }
+  return out.join('');
+}
+
+function promotionSection(r: RunReport): string {
+  const p = r.promotion;
+  if (!p) return '';
+  const c = p.candidate;
+  const items = [
+    `candidate: ${h(c.name)} of run <code>${h(c.runId)}</code>, dev nDCG@10 ${fmt4(c.devScore)}`,
+    p.incumbent ? `in service before: ${h(p.incumbent.name)} of run <code>${h(p.incumbent.runId)}</code>, dev nDCG@10 ${fmt4(p.incumbent.devScore)}` : 'in service before: none (first run of this run name)',
+    `decision: <strong>${p.promoted ? 'promoted' : 'not promoted'}</strong>`,
+  ];
+  return `<h2>Promotion</h2><ul id="promotion">${items.map((i) => `<li>${i}</li>`).join('')}</ul>`;
+}
+
+function costSection(r: RunReport): string {
+  const rows = r.stageCosts ?? [];
+  if (rows.length === 0) return '';
+  const header: Cell[] = ['stage', ...['wall s', 'activity s', 'CPU s', 'attempts', 'failed'].map((num) => ({ num }))];
+  const body = rows.map((s) => [s.stage, { num: seconds(s.wallSeconds) }, { num: seconds(s.activitySeconds) }, { num: seconds(s.cpuSeconds) }, { num: String(s.attempts) }, { num: String(s.failedAttempts) }]);
+  const chart = svgBarChart('Time per stage', 's', ['wall', 'CPU'], rows.map((s) => ({ label: s.stage, values: [s.wallSeconds, s.cpuSeconds] })));
+  return `<h2>Cost per stage</h2><p>Wall: the stage's span in the workflow. Activity: summed activity attempts (parallel ones overlap). CPU: summed process CPU time of the attempts.</p>${table('stage-costs', header, body)}${figure(chart)}`;
+}
+
+export function renderHtmlReport(r: RunReport): string {
+  const parts = [
+    '<!DOCTYPE html>',
+    `<html lang="en"><head><meta charset="utf-8"><title>${h(r.title)}</title><style>${STYLE}</style></head><body>`,
+    `<h1>${h(r.title)}</h1>`,
+    `<p>Dataset: <strong>${h(r.dataset)}</strong>. Code version: <code>${h(r.codeVersion)}</code>.</p>`,
+    metricsSection(r),
+    significanceSection(r),
+    weakDataSection(r),
+    curvesSection(r),
+    promotionSection(r),
+    costSection(r),
+    '<h2>Data</h2>',
+    table('counts', ['what', { num: 'count' }], Object.entries(r.counts).map(([k, v]) => [k, { num: String(v) }])),
+    '<h2>Artifacts</h2>',
+    table('artifacts', ['key', { num: 'bytes' }, 'sha256'], r.artifacts.map((a) => [{ html: `<code>${h(a.key)}</code>` }, { num: String(a.bytes) }, { html: `<code>${h(a.sha256)}</code>` }])),
+    '<h2>Config</h2>',
+    `<pre>${h(JSON.stringify(r.config, null, 2))}</pre>`,
+    '</body></html>',
+    '',
+  ];
+  return parts.join('\n');
+}
