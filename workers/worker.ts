@@ -2,6 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker, type NativeConnection } from '@temporalio/worker';
+import { activityCostInterceptors } from '../activities/activity-costs.ts';
 import { createArtifactStore } from '../activities/artifact-store/index.ts';
 import { createModelActivities, createOrchestratorActivities } from '../activities/index.ts';
 import { TASK_QUEUES } from '../common/task-queues.ts';
@@ -18,6 +19,8 @@ export async function createOrchestratorWorker(connection: NativeConnection, set
     taskQueue: TASK_QUEUES.orchestrator,
     workflowsPath,
     activities: createOrchestratorActivities({ store }),
+    // Wall and CPU seconds of every activity attempt, summed per stage in the run report.
+    interceptors: { activity: [activityCostInterceptors({ store })] },
   });
 }
 
@@ -30,6 +33,7 @@ export async function createModelWorker(connection: NativeConnection, settings: 
     taskQueue: TASK_QUEUES.model,
     maxConcurrentActivityTaskExecutions: 1,
     activities: createModelActivities({ store }),
+    interceptors: { activity: [activityCostInterceptors({ store })] },
   });
 }
 
