@@ -8,7 +8,7 @@ export interface BarGroup {
 }
 
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728'];
-const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const fmt = (v: number) => (Number.isInteger(v) || v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 
 export function svgBarChart(title: string, unit: string, seriesNames: readonly string[], groups: readonly BarGroup[], width = 560): string {
   const bar = 12;

@@ -43,7 +43,9 @@ export function svgLineChart(title: string, xLabel: string, yLabel: string, seri
     out.push(`<text x="${left - 6}" y="${py(t) + 4}" text-anchor="end" font-size="10" font-family="sans-serif">${label(t)}</text>`);
     out.push(`<line x1="${left}" y1="${py(t)}" x2="${width - right}" y2="${py(t)}" stroke="#eee"/>`);
   }
-  for (const t of niceTicks(x0, x1)) {
+  // Epoch axes: a tick per integer when there are few, not fractional epochs.
+  const xTicks = xs.every(Number.isInteger) && x1 - x0 <= 10 ? Array.from({ length: x1 - x0 + 1 }, (_, i) => x0 + i) : niceTicks(x0, x1);
+  for (const t of xTicks) {
     out.push(`<text x="${px(t)}" y="${height - bottom + 14}" text-anchor="middle" font-size="10" font-family="sans-serif">${label(t)}</text>`);
   }
   out.push(`<text x="${(left + width - right) / 2}" y="${height - 8}" text-anchor="middle" font-size="11" font-family="sans-serif">${esc(xLabel)}</text>`);

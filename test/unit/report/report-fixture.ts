@@ -1,0 +1,138 @@
+// A small complete run for the report: five evaluated systems over three test queries with hand-checkable
+// paired differences, weak data of both augmentors, curves, a promotion, stage timings and cost records, all in a
+// local artifact store.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { costKey } from '../../../activities/activity-costs.ts';
+import { LocalArtifactStore } from '../../../activities/artifact-store/index.ts';
+import type { ReportInput } from '../../../activities/report-activities.ts';
+import type { ArtifactRef } from '../../../common/artifact-ref.ts';
+import { pipelineConfigSchema } from '../../../common/pipeline-config.ts';
+import type { SystemEvaluation } from '../../../common/pipeline-stages.ts';
+import type { TrainedRetriever } from '../../../common/retriever-types.ts';
+import type { CostRecord } from '../../../lib/report/stage-costs.ts';
+
+export const RUN_ID = 'scifact-run-1';
+export const LONG_TEXT = `${'Dense retrieval needs training pairs. '.repeat(12)}END`;
+
+const jsonl = (rows: readonly unknown[]) => rows.map((r) => `${JSON.stringify(r)}\n`).join('');
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** nDCG@10 per query. SPTAR - BM25 = [0.1, 0.2, 0.3]; zero-shot equals SPTAR; InPars is stored in another query order. */
+export const PER_QUERY: Record<SystemEvaluation['system'], { queryIds: string[]; ndcg: number[] }> = {
+  bm25: { queryIds: ['q1', 'q2', 'q3'], ndcg: [0.4, 0.4, 0.4] },
+  'zero-shot': { queryIds: ['q1', 'q2', 'q3'], ndcg: [0.5, 0.6, 0.7] },
+  wo: { queryIds: ['q1', 'q2', 'q3'], ndcg: [0.6, 0.4, 0.7] },
+  inpars: { queryIds: ['q3', 'q1', 'q2'], ndcg: [0.4, 0.5, 0.6] },
+  sptar: { queryIds: ['q1', 'q2', 'q3'], ndcg: [0.5, 0.6, 0.7] },
+};
+
+const ref = (key: string): ArtifactRef => ({ key, sha256: '0'.repeat(64), bytes: 0 });
+
+export async function reportFixture(): Promise<{ store: LocalArtifactStore; dir: string; input: ReportInput }> {
+  const dir = await mkdtemp(join(tmpdir(), 'sptar-report-'));
+  const store = new LocalArtifactStore(join(dir, 'store'));
+  const corpus = await store.put(
+    'data/corpus.jsonl',
+    jsonl([
+      { _id: 'd1', title: 'Long', text: LONG_TEXT },
+      { _id: 'd2', title: '', text: 'Statins lower cholesterol.' },
+      { _id: 'd3', title: 'Markup', text: '<script>alert(1)</script> & "quoted" | piped' },
+      { _id: 'd4', title: 'Four', text: 'Vitamin D and bone density.' },
+      { _id: 'd5', title: 'Five', text: 'Aspirin and stroke risk.' },
+    ]),
+  );
+  const evaluations: SystemEvaluation[] = [];
+  for (const system of ['bm25', 'zero-shot', 'wo', 'inpars', 'sptar'] as const) {
+    const pq = PER_QUERY[system];
+    const m = mean(pq.ndcg);
+    evaluations.push({
+      system,
+      metrics: { ndcg10: m, map100: m / 2, recall100: 0.9, mrr10: m, queries: 3 },
+      run: await store.put(`eval/${system}.run.tsv`, ''),
+      perQuery: await store.put(`eval/${system}.per-query.json`, JSON.stringify({ queryIds: pq.queryIds, metrics: { 'ndcg@10': pq.ndcg, 'map@100': pq.ndcg, 'recall@100': pq.ndcg, 'mrr@10': pq.ndcg } })),
+    });
+  }
+
+  // SPTAR: five generated queries of 1, 2, 3, 5 and 9 words, three kept; InPars-style: two generated, none kept.
+  const sptarPrefix = `${RUN_ID}/generate/sptar-abc`;
+  await store.put(`${sptarPrefix}/shard-000000.queries.jsonl`, jsonl([
+    { _id: 'd1', text: 'statins' },
+    { _id: 'd2', text: 'statin cholesterol' },
+    { _id: 'd3', text: 'is <b>this</b> escaped' },
+  ]));
+  await store.put(`${sptarPrefix}/shard-000001.queries.jsonl`, jsonl([
+    { _id: 'd4', text: 'does vitamin d help bones' },
+    { _id: 'd5', text: 'what is the effect of aspirin on stroke risk' },
+  ]));
+  await store.put(`${sptarPrefix}/shard-000001.failures.jsonl`, jsonl([{ docId: 'd6', reason: 'empty query' }]));
+  const sptarKept = await store.put(`${sptarPrefix}/kept-pairs-k3.jsonl`, jsonl([
+    { queryId: 'weak-d2', docId: 'd2', query: 'statin cholesterol', rank: 1 },
+    { queryId: 'weak-d3', docId: 'd3', query: 'is <b>this</b> escaped', rank: 2 },
+    { queryId: 'weak-d5', docId: 'd5', query: 'what is the effect of aspirin on stroke risk', rank: 1 },
+  ]));
+  const inparsPrefix = `${RUN_ID}/generate/inpars-def`;
+  await store.put(`${inparsPrefix}/shard-000000.queries.jsonl`, jsonl([{ _id: 'd1', text: 'dense retrieval' }, { _id: 'd2', text: 'cholesterol' }]));
+  const inparsKept = await store.put(`${inparsPrefix}/kept-pairs-k3.jsonl`, '');
+
+  const softPromptRecord = await store.put(`${RUN_ID}/tune-prompt/soft-prompt.json`, JSON.stringify({
+    promptLength: 2, hiddenSize: 4, bestEpoch: 2, bestEvalLoss: 2.7, initialEvalLoss: 3.5, stoppedEarly: false,
+    curve: [{ epoch: 0, trainLoss: null, evalLoss: 3.5 }, { epoch: 1, trainLoss: 3.0, evalLoss: 2.9 }, { epoch: 2, trainLoss: 2.5, evalLoss: 2.7 }],
+    groups: [[0, 1]],
+  }));
+
+  const retriever = (system: TrainedRetriever['system'], scores: number[]): TrainedRetriever => ({
+    system,
+    encoder: ref(`${RUN_ID}/train/${system}/model.safetensors`),
+    encoderConfig: ref(`${RUN_ID}/train/${system}/config.json`),
+    curve: scores.map((devScore, epoch) => ({ epoch, trainLoss: epoch === 0 ? null : 1 / epoch, devScore })),
+    bestEpoch: scores.indexOf(Math.max(...scores)),
+    bestDevScore: Math.max(...scores),
+    counts: { labeledPairs: 10, weakPairs: system === 'wo' ? 0 : 3, devQueries: 5 },
+  });
+
+  const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+  const costs: CostRecord[] = [
+    { activityType: 'prepareData', activityId: '1', workflowId: RUN_ID, attempt: 1, startedAt: t(0), wallSeconds: 1.5, cpuSeconds: 1.2, ok: true },
+    { activityType: 'buildBm25Index', activityId: '2', workflowId: RUN_ID, attempt: 1, startedAt: t(2), wallSeconds: 1, cpuSeconds: 2, ok: false },
+    { activityType: 'buildBm25Index', activityId: '2', workflowId: RUN_ID, attempt: 2, startedAt: t(3), wallSeconds: 1, cpuSeconds: 2, ok: true },
+    { activityType: 'generateShard', activityId: '1', workflowId: `${RUN_ID}/generate-sptar/shard-0`, attempt: 1, startedAt: t(6), wallSeconds: 2, cpuSeconds: 3.5, ok: true },
+    { activityType: 'mergeKeptPairs', activityId: '7', workflowId: RUN_ID, attempt: 1, startedAt: t(8), wallSeconds: 0.5, cpuSeconds: 0.3, ok: true },
+  ];
+  for (const c of costs) await store.put(costKey(c), JSON.stringify(c));
+
+  const input: ReportInput = {
+    config: pipelineConfigSchema.parse({ runName: 'scifact' }),
+    scope: 'scifact',
+    runId: RUN_ID,
+    prepared: {
+      datasetFingerprint: 'fixture',
+      corpus,
+      queries: await store.put('data/queries.jsonl', ''),
+      sTrain: await store.put('data/s_train.tsv', ''),
+      sEval: await store.put('data/s_eval.tsv', ''),
+      testQrels: await store.put('data/test.tsv', ''),
+      unlabeled: { prefix: 'data/unlabeled', count: 2, documents: 5 },
+      docHashes: await store.put('data/doc-hashes.tsv', ''),
+      rejects: null,
+      counts: { documents: 5, queries: 9, sTrainPairs: 2, sEvalQueries: 1, testQueries: 3, unlabeledDocuments: 5, unchangedSinceLastRun: 0, rejectedRows: 0 },
+    },
+    evaluations,
+    artifacts: [],
+    weakData: [
+      { system: 'sptar', generationWorkflowId: `${RUN_ID}/generate-sptar`, outputPrefix: sptarPrefix, generated: 5, failed: 1, kept: 3, keptPairs: sptarKept },
+      { system: 'inpars', generationWorkflowId: `${RUN_ID}/generate-inpars`, outputPrefix: inparsPrefix, generated: 2, failed: 0, kept: 0, keptPairs: inparsKept },
+    ],
+    retrievers: [retriever('wo', [0.3, 0.35, 0.34]), retriever('inpars', [0.3, 0.36, 0.4]), retriever('sptar', [0.3, 0.38, 0.45])],
+    promotion: { promoted: true, candidate: { runId: RUN_ID, system: 'sptar', devScore: 0.45 }, incumbent: { runId: 'scifact-run-0', system: 'sptar', devScore: 0.41 } },
+    softPromptRecord,
+    timings: [
+      { stage: 'prepare', startedAt: t(0), finishedAt: t(2) },
+      { stage: 'bm25', startedAt: t(2), finishedAt: t(5) },
+      { stage: 'generate-sptar', startedAt: t(5), finishedAt: t(9) },
+      { stage: 'report', startedAt: t(9), finishedAt: t(9) },
+    ],
+  };
+  return { store, dir, input };
+}
