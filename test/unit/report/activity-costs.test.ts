@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Context } from '@temporalio/activity';
+import { activityCostInterceptors, costPrefix, readCostRecords } from '../../../activities/activity-costs.ts';
+import { LocalArtifactStore, type ArtifactStore } from '../../../activities/artifact-store/index.ts';
+
+const context = (workflowId: string | undefined, attempt = 1): Context =>
+  ({
+    info: { activityType: 'generateShard', activityId: '4', attempt, ...(workflowId ? { workflowExecution: { workflowId, runId: 'r' } } : {}) },
+    log: { warn: () => undefined },
+  }) as unknown as Context;
+
+/** Fixed CPU work, so the measured CPU time cannot be zero. */
+const burn = (): string => {
+  let h = 'x';
+  for (let i = 0; i < 20_000; i++) h = createHash('sha256').update(h).digest('hex');
+  return h;
+};
+
+describe('activity cost interceptor', () => {
+  let dir: string;
+  let store: LocalArtifactStore;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sptar-costs-'));
+    store = new LocalArtifactStore(dir);
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  const run = (s: ArtifactStore, ctx: Context, fn: () => Promise<unknown>, warn?: (m: string) => void) =>
+    activityCostInterceptors({ store: s, ...(warn ? { warn } : {}) })(ctx).inbound!.execute!({ args: [], headers: {} }, fn);
+
+  it('stores one record per attempt under the root pipeline id', async () => {
+    const result = await run(store, context('run:1/generate-sptar/shard-2', 2), async () => burn());
+    assert.equal(typeof result, 'string');
+    const keys = await store.list(costPrefix('run:1'));
+    assert.deepEqual(keys, ['costs/run-1/generateShard-run-1-generate-sptar-shard-2-4-attempt-2.json']);
+    const { records, problems } = await readCostRecords(store, 'run:1');
+    assert.deepEqual(problems, []);
+    const r = records[0]!;
+    assert.deepEqual({ ...r, wallSeconds: 0, cpuSeconds: 0, startedAt: '' }, {
+      activityType: 'generateShard', activityId: '4', workflowId: 'run:1/generate-sptar/shard-2', attempt: 2, startedAt: '', wallSeconds: 0, cpuSeconds: 0, ok: true,
+    });
+    assert.ok(r.cpuSeconds > 0 && r.wallSeconds > 0);
+  });
+
+  it('records failed attempts and rethrows their error', async () => {
+    await assert.rejects(run(store, context('run-2'), async () => { throw new Error('boom'); }), /boom/);
+    const { records } = await readCostRecords(store, 'run-2');
+    assert.equal(records.length, 1);
+    assert.equal(records[0]!.ok, false);
+  });
+
+  it('never fails the activity when the record cannot be stored', async () => {
+    const warnings: string[] = [];
+    const broken = { ...store, list: store.list.bind(store), put: () => Promise.reject(new Error('store down')) } as unknown as ArtifactStore;
+    assert.equal(await run(broken, context('run-3'), async () => 7, (m) => warnings.push(m)), 7);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /could not store the cost record of generateShard \(run-3, attempt 1\): store down/);
+  });
+
+  it('skips activities outside a workflow and reports unreadable records', async () => {
+    assert.equal(await run(store, context(undefined), async () => 1), 1);
+    await store.put('costs/run-4/bad.json', '{"activityType": 3}');
+    const { records, problems } = await readCostRecords(store, 'run-4');
+    assert.equal(records.length, 0);
+    assert.match(problems[0]!, /^costs\/run-4\/bad\.json: activityType: /);
+  });
+});
