@@ -22,8 +22,39 @@ check_port() {
   fi
 }
 
+# A server already running may have been started for another namespace (e.g. tests in 'default', a benchmark in
+# its own): create the configured one and register the pipeline's search attributes there when missing.
+namespace_ready() {
+  local existing a
+  existing="$("$TEMPORAL_BIN" operator search-attribute list --address "127.0.0.1:$TEMPORAL_PORT" -n "$TEMPORAL_NAMESPACE" 2>/dev/null)" || return 1
+  for a in "${SEARCH_ATTRIBUTES[@]}"; do grep -qw "${a%%=*}" <<<"$existing" || return 1; done
+}
+register_search_attributes() {
+  local a
+  for a in "${SEARCH_ATTRIBUTES[@]}"; do
+    "$TEMPORAL_BIN" operator search-attribute create --address "127.0.0.1:$TEMPORAL_PORT" -n "$TEMPORAL_NAMESPACE" \
+      --name "${a%%=*}" --type "${a#*=}" >/dev/null 2>&1 || true
+  done
+  namespace_ready
+}
+ensure_namespace() {
+  namespace_ready && return
+  if ! "$TEMPORAL_BIN" operator namespace describe --address "127.0.0.1:$TEMPORAL_PORT" -n "$TEMPORAL_NAMESPACE" >/dev/null 2>&1; then
+    "$TEMPORAL_BIN" operator namespace create --address "127.0.0.1:$TEMPORAL_PORT" -n "$TEMPORAL_NAMESPACE" >/dev/null \
+      || die "could not create Temporal namespace '$TEMPORAL_NAMESPACE'; see $LOG_DIR/temporal.log"
+    log "created Temporal namespace $TEMPORAL_NAMESPACE"
+  fi
+  # A new namespace reaches every server component within seconds; retry until the attributes are registered.
+  wait_for "search attributes in namespace $TEMPORAL_NAMESPACE" 60 register_search_attributes \
+    || die "could not register search attributes in namespace '$TEMPORAL_NAMESPACE'; see $LOG_DIR/temporal.log"
+}
+
 start_temporal() {
-  if pid_alive temporal && temporal_healthy; then log "Temporal already running on 127.0.0.1:$TEMPORAL_PORT"; return; fi
+  if pid_alive temporal && temporal_healthy; then
+    log "Temporal already running on 127.0.0.1:$TEMPORAL_PORT"
+    ensure_namespace
+    return
+  fi
   [[ -x "$TEMPORAL_BIN" ]] || die "Temporal CLI missing at $TEMPORAL_BIN; run 'npm run install:all' (or infra/install.sh temporal)."
   check_port "$TEMPORAL_PORT" "Temporal gRPC" TEMPORAL_PORT
   check_port "$TEMPORAL_UI_PORT" "Temporal Web UI" TEMPORAL_UI_PORT

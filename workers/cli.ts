@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { createArtifactStore } from '../activities/artifact-store/index.ts';
 import { parsePipelineConfig } from '../common/pipeline-config.ts';
+import type { GenerationProgress } from '../common/generation-types.ts';
 import type { PipelineProgress } from '../common/pipeline-stages.ts';
 import { TASK_QUEUES } from '../common/task-queues.ts';
 import { createNightlySchedule, listSchedules } from './schedules.ts';
@@ -16,6 +17,8 @@ const USAGE = `usage: sptar <command> [options]
   start [config.json] [--id ID] [--detach]   validate the config (default configs/scifact-default.json), start a run, follow it
   status <workflow-id>                        stage, stages done and metrics of a run
   report <workflow-id> [--out FILE]           print (or save) the run's Markdown report
+  retry <workflow-id> [shard ...]             retry failed generation shards (all failed ones by default)
+  pause <workflow-id> | resume <workflow-id>  pause / resume weak-query generation (running shards finish)
   schedule create <config.json> --id ID [--cron "0 2 * * *"]   nightly incremental re-augmentation
   schedule list | pause ID | unpause ID | trigger ID | delete ID
   help                                        this text
@@ -37,9 +40,34 @@ async function readConfig(path: string): Promise<unknown> {
   }
 }
 
-function formatProgress(p: PipelineProgress): string {
+function formatProgress(p: PipelineProgress, g?: GenerationProgress): string {
   const done = p.stagesDone.length ? ` (done: ${p.stagesDone.join(', ')})` : '';
-  return `stage ${p.stage}${done}`;
+  return `stage ${p.stage}${done}${g ? `\n    ${formatGeneration(g)}` : ''}`;
+}
+
+/** One line of shard progress: a bar, shard counts, throughput and ETA. */
+function formatGeneration(g: GenerationProgress): string {
+  const width = 30;
+  const filled = g.shardsTotal ? Math.round((g.shardsDone / g.shardsTotal) * width) : 0;
+  const eta = g.etaSeconds === null ? '?' : g.etaSeconds >= 3600 ? `${(g.etaSeconds / 3600).toFixed(1)} h` : `${Math.ceil(g.etaSeconds / 60)} min`;
+  return (
+    `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] shards ${g.shardsDone}/${g.shardsTotal}, running ${g.shardsRunning.length}, ` +
+    `failed ${g.shardsFailed.length}${g.paused ? ' (paused)' : ''}; ${g.generated} queries, ${g.failedDocuments} failed docs; ` +
+    `${g.documentsPerSecond.toFixed(2)} docs/s, ETA ${eta}`
+  );
+}
+
+/** The generation workflow behind a run id: the pipeline's current generation child, or the id itself. */
+async function generationHandle(client: Client, id: string) {
+  const handle = client.workflow.getHandle(id);
+  const d = await handle.describe();
+  if (d.type === 'sptarPipeline') {
+    const p = await handle.query<PipelineProgress>('progress');
+    if (!p.generationWorkflowId) throw new UsageError(`run ${id} is not generating weak queries now (stage ${p.stage})`);
+    return client.workflow.getHandle(p.generationWorkflowId);
+  }
+  if (d.type !== 'generateWeakQueriesWorkflow') throw new UsageError(`${id} is a ${d.type}, not a pipeline run or a generation workflow`);
+  return handle;
 }
 
 function printEvaluations(evaluations: PipelineProgress['evaluations']): void {
@@ -96,8 +124,11 @@ async function main(argv: string[]): Promise<void> {
         const timer = setInterval(() => {
           inflight ??= handle
             .query<PipelineProgress>('progress')
-            .then((p) => {
-              const line = formatProgress(p);
+            .then(async (p) => {
+              const g = p.generationWorkflowId
+                ? await client.workflow.getHandle(p.generationWorkflowId).query<GenerationProgress>('generationProgress').catch(() => undefined)
+                : undefined;
+              const line = formatProgress(p, g);
               if (line !== last) console.log(`  ${line}`);
               last = line;
             })
@@ -130,7 +161,10 @@ async function main(argv: string[]): Promise<void> {
           const p = await handle.query<PipelineProgress>('progress').catch((err: unknown) => {
             throw new UsageError(`${(err as Error).message}: start a worker (npm run worker) to see live progress`);
           });
-          console.log(`  ${formatProgress(p)}`);
+          const g = p.generationWorkflowId
+            ? await client.workflow.getHandle(p.generationWorkflowId).query<GenerationProgress>('generationProgress').catch(() => undefined)
+            : undefined;
+          console.log(`  ${formatProgress(p, g)}`);
           printEvaluations(p.evaluations);
         }
       });
@@ -144,6 +178,28 @@ async function main(argv: string[]): Promise<void> {
       const text = new TextDecoder().decode(await createArtifactStore(settings.store).get(key));
       if (values.out) await writeFile(values.out, text);
       else process.stdout.write(text);
+      return;
+    }
+    case 'retry':
+    case 'pause':
+    case 'resume': {
+      if (!arg) throw new UsageError(`${command} needs a run id (or a generation workflow id)`);
+      const shards = positionals.slice(2).map((x) => {
+        const n = Number(x);
+        if (!Number.isInteger(n) || n < 0) throw new UsageError(`shard numbers are non-negative integers, got '${x}'`);
+        return n;
+      });
+      await withClient(async (client) => {
+        const gen = await generationHandle(client, arg);
+        if (command === 'retry') {
+          const retried = (shards.length ? await gen.executeUpdate('retryFailedShards', { args: [shards] }) : await gen.executeUpdate('retryFailedShards')) as number;
+          console.log(`${gen.workflowId}: ${retried} failed shard(s) queued again`);
+        } else {
+          await gen.executeUpdate(command === 'pause' ? 'pauseGeneration' : 'resumeGeneration');
+          console.log(`${gen.workflowId}: generation ${command === 'pause' ? 'paused (running shards finish)' : 'resumed'}`);
+        }
+        console.log(`  ${formatGeneration(await gen.query<GenerationProgress>('generationProgress'))}`);
+      });
       return;
     }
     case 'schedule': {
