@@ -194,7 +194,31 @@ export class GraphBuilder {
     return exposed;
   }
 
+  /**
+   * Output-renaming Identity nodes that can be dropped on serialisation: the renamed value is produced by a node
+   * (not a graph input or initializer) and exposed once, so that node can write the output name directly.
+   * onnxruntime keeps such Identity nodes and copies the tensor (e.g. every layer's key/value cache per step).
+   */
+  private outputRenames(): Map<string, string> {
+    const exposures = new Map<string, number>();
+    for (const o of this.outputs) exposures.set(o.name, (exposures.get(o.name) ?? 0) + 1);
+    const produced = new Set(this.nodes.flatMap((n) => n.outputs.map((o) => o.name)));
+    const candidates = new Map<string, string[]>();
+    for (const n of this.nodes) {
+      const source = n.inputs[0];
+      const target = n.outputs[0];
+      if (n.opType !== 'Identity' || !source || !target || !exposures.has(target.name)) continue;
+      if (!produced.has(source.name) || exposures.has(source.name)) continue;
+      candidates.set(source.name, [...(candidates.get(source.name) ?? []), target.name]);
+    }
+    const renames = new Map<string, string>();
+    for (const [source, targets] of candidates) if (targets.length === 1 && targets[0] !== undefined) renames.set(source, targets[0]);
+    return renames;
+  }
+
   toModelProto(): onnxProto.onnx.ModelProto {
+    const renames = this.outputRenames();
+    const nameOf = (v: Value) => renames.get(v.name) ?? v.name;
     const valueInfo = (v: Value): onnxProto.onnx.IValueInfoProto => ({
       name: v.name,
       type: {
@@ -227,13 +251,19 @@ export class GraphBuilder {
         dims: [...init.dims],
         rawData: new Uint8Array(init.data.buffer, init.data.byteOffset, init.data.byteLength),
       })),
-      node: this.nodes.map((n, i) => ({
-        name: `${n.opType}_${i}`,
-        opType: n.opType,
-        input: n.inputs.map((v) => v.name),
-        output: n.outputs.map((v) => v.name),
-        attribute: Object.entries(n.attrs).map(([k, a]) => attrProto(k, a)),
-      })),
+      node: this.nodes.flatMap((n, i) => {
+        const source = n.inputs[0];
+        if (n.opType === 'Identity' && source && renames.get(source.name) === n.outputs[0]?.name) return [];
+        return [
+          {
+            name: `${n.opType}_${i}`,
+            opType: n.opType,
+            input: n.inputs.map(nameOf),
+            output: n.outputs.map(nameOf),
+            attribute: Object.entries(n.attrs).map(([k, a]) => attrProto(k, a)),
+          },
+        ];
+      }),
     };
     return onnx.ModelProto.create({
       irVersion: IR_VERSION,

@@ -1,5 +1,5 @@
 // Composite layers made only of primitives from ops.ts, so autodiff differentiates them through the primitive VJPs.
-import type { GraphBuilder, Value } from './graph-builder.ts';
+import type { Dim, GraphBuilder, Value } from './graph-builder.ts';
 import * as op from './ops.ts';
 
 /** y = x W^T (+ bias) for an nn.Linear weight stored [out, in]. */
@@ -122,29 +122,34 @@ export interface SharedKeyValue {
  * shares each key/value head among H/KV query heads). bias [b, 1, s, t], or [b, 1, s, P + t] with a shared prefix:
  * its P positions come first and are attended through a batch-broadcast MatMul, so one prefix copy serves all rows.
  * Returns [b, s, H*D].
+ *
+ * Grouped queries are viewed as [b, KV, groups*s, D] (a free reshape of [b, H, s, D]) so that keys and values enter
+ * the MatMuls as they are: a [b, KV, 1, t, D] view of them would make onnxruntime copy the whole key/value cache
+ * of every layer at every decoding step.
  */
 export function attention(b: GraphBuilder, q: Value, k: Value, v: Value, bias: Value, numHeads: number, numKvHeads: number, headDim: number, shared?: SharedKeyValue): Value {
   const scaled = op.scale(b, q, 1 / Math.sqrt(headDim));
   const groups = numHeads / numKvHeads;
-  // Grouped-query attention views queries as [b, KV, groups, s, D] and keys/values as [b, KV, 1, t, D].
   const grouped = numKvHeads !== numHeads;
-  const qg = grouped ? op.reshape(b, scaled, [0, numKvHeads, groups, -1, headDim]) : scaled;
-  const heads = (x: Value) => (grouped ? op.unsqueeze(b, x, [2]) : x);
-  const biasG = grouped ? op.unsqueeze(b, bias, [1]) : bias;
-  const own = op.matmul(b, qg, op.transposeLast2(b, heads(k)));
+  const s = q.shape[2] ?? null;
+  const rowsDim: Dim = !grouped ? s : typeof s === 'number' ? s * groups : s === null ? null : `${groups}*${s}`;
+  const qg = grouped ? op.reshapeTo(b, scaled, b.int64s([0, numKvHeads, -1, headDim]), [q.shape[0] ?? null, numKvHeads, rowsDim, headDim]) : scaled;
+  // Row r of a group-major [groups*s] block is query position r mod s: the bias repeats once per group.
+  const biasG = grouped ? op.concat(b, new Array<Value>(groups).fill(bias), 2) : bias;
+  const own = op.matmul(b, qg, op.transposeLast2(b, k));
   let context: Value;
   if (!shared) {
-    context = op.matmul(b, op.softmax(b, op.add(b, own, biasG)), heads(v));
+    context = op.matmul(b, op.softmax(b, op.add(b, own, biasG)), v);
   } else {
-    const prefixScores = op.matmul(b, qg, op.transposeLast2(b, heads(shared.key)));
+    const prefixScores = op.matmul(b, qg, op.transposeLast2(b, shared.key));
     const probs = op.softmax(b, op.add(b, op.concat(b, [prefixScores, own], -1), biasG));
     const prefixLength = op.dimOf(b, shared.key, 2);
     const rank = probs.shape.length;
     const prefixProbs = op.sliceDynamic(b, probs, b.int64s([0]), prefixLength, [-1], [...probs.shape.slice(0, -1), shared.key.shape[2] ?? null]);
     const ownProbs = op.sliceDynamic(b, probs, prefixLength, b.int64s([2 ** 62]), [rank - 1], [...probs.shape.slice(0, -1), k.shape[2] ?? null]);
-    context = op.add(b, op.matmul(b, prefixProbs, heads(shared.value)), op.matmul(b, ownProbs, heads(v)));
+    context = op.add(b, op.matmul(b, prefixProbs, shared.value), op.matmul(b, ownProbs, v));
   }
-  if (grouped) context = op.reshape(b, context, [0, numHeads, -1, headDim]);
+  if (grouped) context = op.reshapeTo(b, context, b.int64s([0, numHeads, -1, headDim]), [q.shape[0] ?? null, numHeads, s, headDim]);
   return op.reshape(b, op.transpose(b, context, [0, 2, 1, 3]), [0, 0, numHeads * headDim]);
 }
 
