@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { WeightMap } from '../models/model-config.ts';
 
 /** Bumped whenever graph construction changes in a way that alters the bytes of a built graph. */
-export const GRAPH_FORMAT_VERSION = 2;
+export const GRAPH_FORMAT_VERSION = 3;
 
 export const DEFAULT_GRAPH_CACHE_DIR = '.cache/graphs';
 
