@@ -1,12 +1,13 @@
 // A compact BM25 engine: an inverted index in flat typed arrays (CSR layout: for term t, its postings are
-// docs[start[t] .. start[t+1]) with their term frequencies), scored by term-at-a-time accumulation.
+// docs[start[t] .. start[t+1]) in document order, with their term frequencies), searched exactly by block-max
+// MaxScore (maxscore-search.ts) over precomputed per-posting impacts.
 //
 // Why not lunr: measured with `npm run bench:bm25` (synthetic Zipfian corpus, 2 shared cores, busy machine),
 // lunr 2.3.9 took 126 s and 3.2 GB of heap (3.75 GB RSS) to index 100k documents and 4.2 s per query, and at 1M
-// had read only ~280k documents (RSS ~7 GB) when stopped at the 900 s time cap: it keeps a JS object per posting and a sparse vector per document.
-// This layout stores 10 bytes per posting (4 doc + 2 tf + 4 precomputed impact); at 1M documents (86M postings)
-// the build took 140 s (excluding corpus generation) with a 1.56 GB peak RSS. SciFact test nDCG@10: 0.6767 for
-// both engines. bench/bm25.ts prints the current figures.
+// had read only ~280k documents (RSS ~7 GB) when stopped at the 900 s time cap: it keeps a JS object per posting
+// and a sparse vector per document. This layout holds 10 bytes per posting in memory (4 doc + 2 tf + 4
+// precomputed impact) and stores 6; bench/bm25.ts prints build time, memory and query latency at 100k and 1M.
+// SciFact test nDCG@10: 0.6767 for both engines.
 //
 // Scoring is Lucene's BM25: idf = ln(1 + (N - df + 0.5) / (df + 0.5)) and per-posting weight
 // tf (k1 + 1) / (tf + k1 (1 - b + b dl / avgdl)), with exact document lengths (Lucene stores them lossily in one
@@ -15,7 +16,8 @@ import { CorruptArtifactError, DataFormatError } from '../../common/errors.ts';
 import { GrowableUint16, GrowableUint32 } from './growable-array.ts';
 import { decodeStrings, encodeStrings, packIndex, unpackIndex, type UnpackedIndex } from './index-container.ts';
 import { analyze, documentText, splitWords, termOfWord } from './text-analysis.ts';
-import { TopK } from './top-k.ts';
+import { MaxScoreSearcher, type QueryTerm, type SearchStats } from './maxscore-search.ts';
+import { buildPostingBlocks } from './posting-blocks.ts';
 import type { Bm25Index, Bm25Params, DocumentSource, SearchHit } from './bm25-types.ts';
 
 const MAX_TF = 0xffff;
@@ -37,13 +39,12 @@ export class CompactBm25Index implements Bm25Index {
   readonly documentCount: number;
   private readonly termIndex: Map<string, number>;
   private readonly idf: Float64Array;
-  private readonly impacts: Float32Array;
-  private readonly scores: Float64Array;
-  private readonly touched: Uint32Array;
-  /** Per term, its largest posting impact: bounds what the term can add to any document. */
-  private readonly maxImpact: Float32Array;
+  private readonly searcher: MaxScoreSearcher;
 
-  constructor(private readonly parts: CompactParts) {
+  constructor(
+    private readonly parts: CompactParts,
+    searchOptions: { window?: number } = {},
+  ) {
     const { params, docIds, docLengths, terms, postingStart, postingDocs, postingTf } = parts;
     this.params = params;
     const n = docIds.length;
@@ -61,19 +62,19 @@ export class CompactBm25Index implements Bm25Index {
     const norm = new Float32Array(n);
     for (let d = 0; d < n; d++) norm[d] = k1 * (1 - b + (avgdl > 0 ? (b * docLengths[d]!) / avgdl : 0));
     // Precomputed per-posting weights turn scoring into one multiply-add per posting.
-    this.impacts = new Float32Array(postingDocs.length);
+    const impacts = new Float32Array(postingDocs.length);
     for (let p = 0; p < postingDocs.length; p++) {
       const tf = postingTf[p]!;
-      this.impacts[p] = (tf * (k1 + 1)) / (tf + norm[postingDocs[p]!]!);
+      impacts[p] = (tf * (k1 + 1)) / (tf + norm[postingDocs[p]!]!);
     }
-    this.maxImpact = new Float32Array(terms.length);
+    const maxImpact = new Float32Array(terms.length);
     for (let t = 0; t < terms.length; t++) {
       let max = 0;
-      for (let p = postingStart[t]!; p < postingStart[t + 1]!; p++) if (this.impacts[p]! > max) max = this.impacts[p]!;
-      this.maxImpact[t] = max;
+      for (let p = postingStart[t]!; p < postingStart[t + 1]!; p++) if (impacts[p]! > max) max = impacts[p]!;
+      maxImpact[t] = max;
     }
-    this.scores = new Float64Array(n);
-    this.touched = new Uint32Array(n);
+    const blocks = buildPostingBlocks(postingStart, postingDocs, impacts);
+    this.searcher = new MaxScoreSearcher({ documentCount: n, postingStart, docs: postingDocs, impacts, maxImpact, blocks }, docIds, searchOptions);
   }
 
   get termCount(): number {
@@ -85,79 +86,25 @@ export class CompactBm25Index implements Bm25Index {
   }
 
   /**
-   * Exact top-k with MaxScore-style pruning. Terms are processed from the highest possible contribution
-   * (idf x largest impact) down. Once the k-th best partial score exceeds the most that all remaining terms
-   * together could add, no unseen document can enter the top k: the remaining (long, low-idf) lists are then only
-   * probed for the surviving candidates by galloping search instead of being scanned. `exhaustive` turns pruning
-   * off (tests compare both).
+   * Exact top-k by block-max MaxScore (maxscore-search.ts). `exhaustive` scores every posting instead (tests and
+   * benchmarks compare both); `stats` receives pruning counters.
    */
-  search(query: string, k: number, options: { exhaustive?: boolean } = {}): SearchHit[] {
+  search(query: string, k: number, options: { exhaustive?: boolean; stats?: SearchStats } = {}): SearchHit[] {
     if (!Number.isInteger(k) || k < 0) throw new RangeError(`k must be a non-negative integer, got ${k}`);
+    const terms = this.queryTerms(query);
+    const top = options.exhaustive ? this.searcher.exhaustive(terms, k) : this.searcher.search(terms, k, options.stats);
+    const { docIds } = this.parts;
+    return top.map((r) => ({ id: docIds[r.doc]!, score: r.score }));
+  }
+
+  /** Distinct indexed terms of the query by term id; a term repeated in the query adds its idf once per time. */
+  private queryTerms(query: string): QueryTerm[] {
     const weights = new Map<number, number>();
     for (const term of analyze(query)) {
       const t = this.termIndex.get(term);
       if (t !== undefined) weights.set(t, (weights.get(t) ?? 0) + this.idf[t]!);
     }
-    const { postingStart, postingDocs, docIds } = this.parts;
-    const { scores, touched, impacts, maxImpact } = this;
-    const order = [...weights].map(([t, w]) => ({ t, w, bound: w * maxImpact[t]! })).sort((a, b) => b.bound - a.bound || a.t - b.t);
-    // remaining[i]: the most terms i.. can add to any document.
-    const remaining = new Float64Array(order.length + 1);
-    for (let i = order.length - 1; i >= 0; i--) remaining[i] = remaining[i + 1]! + order[i]!.bound;
-    let touchedCount = 0;
-    let next = 0;
-    for (; next < order.length; next++) {
-      if (!options.exhaustive && k > 0 && next > 0 && touchedCount >= k) {
-        const threshold = this.kthScore(touchedCount, k);
-        if (remaining[next]! < threshold * (1 - 1e-9)) break;
-      }
-      const { t, w } = order[next]!;
-      const end = postingStart[t + 1]!;
-      for (let p = postingStart[t]!; p < end; p++) {
-        const d = postingDocs[p]!;
-        // Every posting adds a positive amount, so 0 means "not yet seen".
-        if (scores[d] === 0) touched[touchedCount++] = d;
-        scores[d]! += w * impacts[p]!;
-      }
-    }
-    let candidates = touched.subarray(0, touchedCount);
-    if (next < order.length) {
-      // Pruned: keep the candidates that can still reach the threshold, in document order for galloping.
-      const threshold = this.kthScore(touchedCount, k);
-      const rest = remaining[next]!;
-      const kept: number[] = [];
-      for (const d of candidates) {
-        if (scores[d]! + rest >= threshold * (1 - 1e-9)) kept.push(d);
-        else scores[d] = 0;
-      }
-      candidates = Uint32Array.from(kept).sort();
-      for (; next < order.length; next++) {
-        const { t, w } = order[next]!;
-        let p = postingStart[t]!;
-        const end = postingStart[t + 1]!;
-        for (const d of candidates) {
-          p = gallopTo(postingDocs, p, end, d);
-          if (p >= end) break;
-          if (postingDocs[p] === d) scores[d]! += w * impacts[p]!;
-        }
-      }
-    }
-    const top = new TopK(Math.min(k, candidates.length), docIds);
-    for (const d of candidates) {
-      top.offer(d, scores[d]!);
-      scores[d] = 0;
-    }
-    return top.results().map((r) => ({ id: docIds[r.doc]!, score: r.score }));
-  }
-
-  /** The k-th largest partial score among the first `count` touched documents (a lower bound of the final one). */
-  private kthScore(count: number, k: number): number {
-    const top = new TopK(k, this.parts.docIds);
-    for (let i = 0; i < count; i++) {
-      const d = this.touched[i]!;
-      top.offer(d, this.scores[d]!);
-    }
-    return top.minScore();
+    return [...weights].sort((a, b) => a[0] - b[0]).map(([term, weight]) => ({ term, weight }));
   }
 
   serialize(): Uint8Array {
@@ -186,27 +133,6 @@ export class CompactBm25Index implements Bm25Index {
   }
 }
 
-/** First position in [from, end) whose document is >= doc (exponential then binary search); end if none. */
-function gallopTo(docs: Uint32Array, from: number, end: number, doc: number): number {
-  if (from >= end || docs[from]! >= doc) return from;
-  let step = 1;
-  let lo = from;
-  let hi = from + 1;
-  while (hi < end && docs[hi]! < doc) {
-    lo = hi;
-    step *= 2;
-    hi = from + step;
-  }
-  if (hi > end) hi = end;
-  // docs[lo] < doc and (hi == end or docs[hi] >= doc)
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >>> 1;
-    if (docs[mid]! < doc) lo = mid;
-    else hi = mid;
-  }
-  return hi;
-}
-
 /** A damaged artifact must fail loudly here, not return wrong rankings or read out of bounds later. */
 function checkConsistent(p: CompactParts): void {
   const bad = (why: string) => new CorruptArtifactError(`BM25 index is inconsistent (${why}); rebuild the index artifact`);
@@ -217,10 +143,16 @@ function checkConsistent(p: CompactParts): void {
   for (let t = 0; t < p.terms.length; t++) if (p.postingStart[t + 1]! < p.postingStart[t]!) throw bad(`offsets of term ${t} decrease`);
   const n = p.docIds.length;
   for (let i = 0; i < p.postingDocs.length; i++) if (p.postingDocs[i]! >= n) throw bad(`posting ${i} names document ${p.postingDocs[i]} of ${n}`);
+  // Pruned search skips through each list by binary search, which needs documents strictly ascending.
+  for (let t = 0; t < p.terms.length; t++) {
+    for (let i = p.postingStart[t]! + 1; i < p.postingStart[t + 1]!; i++) {
+      if (p.postingDocs[i]! <= p.postingDocs[i - 1]!) throw bad(`postings of term "${p.terms[t]}" are not in ascending document order at posting ${i}`);
+    }
+  }
 }
 
 /** Indexes `docs` in one pass; the documents themselves are not kept (only ids, lengths and postings). */
-export async function buildCompactBm25(docs: DocumentSource, params: Bm25Params): Promise<CompactBm25Index> {
+export async function buildCompactBm25(docs: DocumentSource, params: Bm25Params, searchOptions: { window?: number } = {}): Promise<CompactBm25Index> {
   const termIds = new Map<string, number>();
   const terms: string[] = [];
   const df = new GrowableUint32();
@@ -296,5 +228,5 @@ export async function buildCompactBm25(docs: DocumentSource, params: Bm25Params)
       postingTf[at] = fwdTf.get(p);
     }
   }
-  return new CompactBm25Index({ params, docIds, docLengths: docLengths.toArray(), terms, postingStart, postingDocs, postingTf });
+  return new CompactBm25Index({ params, docIds, docLengths: docLengths.toArray(), terms, postingStart, postingDocs, postingTf }, searchOptions);
 }

@@ -51,6 +51,11 @@ export class TopK {
     this.scores[i] = score;
   }
 
+  /** True once k entries are kept: from then on the lowest kept score is a threshold to beat. */
+  isFull(): boolean {
+    return this.size === this.k;
+  }
+
   /** The lowest score kept (the k-th best once full); 0 when empty. */
   minScore(): number {
     return this.size === 0 ? 0 : this.scores[0]!;
