@@ -33,7 +33,8 @@ export class OnnxCausalDecoder implements CausalDecoder {
 
   /**
    * Builds the step graph(s): 'last' serves decoding, 'all' serves perplexity; each session holds its own copy
-   * of the weights, so create only what is needed. `worker` runs them in a worker thread (event loop stays free).
+   * of the weights, so create only what is needed. The sessions run in a worker thread unless `worker` is false:
+   * a prefill chunk of a real model blocks for seconds, which would stall Temporal heartbeats on the JS thread.
    */
   static async create(weights: WeightMap, cfg: DecoderConfig, logits: readonly ('all' | 'last')[] = ['last'], options: { readonly worker?: boolean } = {}): Promise<OnnxCausalDecoder> {
     const parts = decoderParts(cfg, weights);
@@ -43,7 +44,7 @@ export class OnnxCausalDecoder implements CausalDecoder {
       logits.includes(mode)
         ? ModelSession.create(buildDecoderStepGraph(weights, cfg, { logits: mode, sharedPrefix: true }).toBytes(), {
             label: `${cfg.architecture} decoder step (${mode} logits)`,
-            ...(options.worker ? { worker: true } : {}),
+            worker: options.worker ?? true,
           })
         : undefined;
     const all = await make('all');

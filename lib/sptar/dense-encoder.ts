@@ -17,8 +17,9 @@ export class DenseEncoder {
     private readonly maxLength: number,
   ) {}
 
+  /** The session runs in a worker thread unless `place.worker` is false, so encoding never stalls heartbeats. */
   static async open(weights: WeightMap, cfg: BertConfig, tokenizer: TextTokenizer, maxLength: number, place: SessionPlace = {}): Promise<DenseEncoder> {
-    const session = await openEncoderSession(weights, cfg, { normalize: true }, place);
+    const session = await openEncoderSession(weights, cfg, { normalize: true }, { worker: true, ...place });
     return new DenseEncoder(session, tokenizer, cfg.hiddenSize, maxLength);
   }
 
@@ -54,8 +55,12 @@ export class EncoderTrainer {
     private readonly maxLength: number,
   ) {}
 
+  /**
+   * The session runs in a worker thread unless `place.worker` is false: one real training step at batch 32 takes
+   * tens of seconds, all of it an event-loop stall on the JS thread.
+   */
   static async open(weights: WeightMap, cfg: BertConfig, tokenizer: TextTokenizer, options: { scale: number; maxLength: number }, place: SessionPlace = {}): Promise<EncoderTrainer> {
-    const { session, weightNames } = await openEncoderTrainingSession(weights, cfg, { scale: options.scale }, place);
+    const { session, weightNames } = await openEncoderTrainingSession(weights, cfg, { scale: options.scale }, { worker: true, ...place });
     const shapes = new Map(weightNames.map((n) => [n, weights.get(n)!.dims]));
     return new EncoderTrainer(session, tokenizer, weightNames, shapes, options.maxLength);
   }

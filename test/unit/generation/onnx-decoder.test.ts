@@ -12,7 +12,7 @@ import { tinyGpt2, tinyLlama } from '../../../lib/models/tiny-models.ts';
 for (const [name, tiny] of [['llama', tinyLlama(3)], ['gpt2', tinyGpt2(4)]] as const) {
   describe(`generation on the tiny ${name} ONNX decoder`, () => {
     it('batched + KV cache + prefix cache equals one-row full recompute', async () => {
-      const model = await OnnxCausalDecoder.create(tiny.weights, tiny.config, ['last']);
+      const model = await OnnxCausalDecoder.create(tiny.weights, tiny.config, ['last'], { worker: false });
       try {
         const rand = createSeededRandom(21);
         const vocab = tiny.config.vocabSize;
@@ -36,11 +36,11 @@ for (const [name, tiny] of [['llama', tinyLlama(3)], ['gpt2', tinyGpt2(4)]] as c
   });
 }
 
-describe('generation with the decoder in a worker thread', () => {
+describe('generation with the decoder in a worker thread (the default)', () => {
   it('produces the same tokens as the in-thread decoder, with a shared prefix cache', async () => {
     const tiny = tinyLlama(3);
-    const local = await OnnxCausalDecoder.create(tiny.weights, tiny.config, ['last']);
-    const threaded = await OnnxCausalDecoder.create(tiny.weights, tiny.config, ['last'], { worker: true });
+    const local = await OnnxCausalDecoder.create(tiny.weights, tiny.config, ['last'], { worker: false });
+    const threaded = await OnnxCausalDecoder.create(tiny.weights, tiny.config, ['last']);
     try {
       const rand = createSeededRandom(5);
       const soft = Float32Array.from({ length: 2 * local.hiddenSize }, () => rand() - 0.5);

@@ -37,6 +37,29 @@ describe('dense encoder and trainer on a tiny BERT', { skip: skipUnlessInstalled
     await enc.release();
   });
 
+  it('encodes and trains identically in its worker thread (the default) and on the JS thread', async () => {
+    const texts = ['protein folding', 'vitamin d and bone density in adults'];
+    const threaded = await DenseEncoder.open(weights, config, tokenizer, 32, { cacheDir });
+    const local = await DenseEncoder.open(weights, config, tokenizer, 32, { cacheDir, worker: false });
+    try {
+      assert.deepEqual(await threaded.encode(texts, 2), await local.encode(texts, 2));
+    } finally {
+      await threaded.release();
+      await local.release();
+    }
+    const trainers = [
+      await EncoderTrainer.open(weights, config, tokenizer, { scale: 20, maxLength: 32 }, { cacheDir }),
+      await EncoderTrainer.open(weights, config, tokenizer, { scale: 20, maxLength: 32 }, { cacheDir, worker: false }),
+    ];
+    try {
+      const [a, b] = await Promise.all(trainers.map((t) => t.lossAndGradients(t.trainable(weights), texts, ['how proteins fold', 'bone density'])));
+      assert.equal(a?.loss, b?.loss);
+      assert.deepEqual(a?.gradients, b?.gradients);
+    } finally {
+      for (const t of trainers) await t.release();
+    }
+  });
+
   it('AdamW steps on the in-batch-negatives loss lower it', async () => {
     const trainer = await EncoderTrainer.open(weights, config, tokenizer, { scale: 20, maxLength: 32 }, { cacheDir });
     const queries = ['vitamin d bone', 'protein folding', 'insulin resistance', 'tumor growth'];
