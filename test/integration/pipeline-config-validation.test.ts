@@ -1,37 +1,24 @@
 // An invalid config reaches the workflow as raw UI input: it must fail at once, non-retryable, readable.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ApplicationFailure, Client, WorkflowFailedError, type Connection } from '@temporalio/client';
-import type { NativeConnection, Worker } from '@temporalio/worker';
+import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { TASK_QUEUES } from '../../common/task-queues.ts';
-import { connectClient, connectWorker } from '../../workers/temporal-connection.ts';
 import { createOrchestratorWorker } from '../../workers/worker.ts';
+import { startWorkers, type LiveWorkers } from '../support/live-workers.ts';
 import { serviceSettings } from '../support/services.ts';
 
 const settings = serviceSettings();
 
 describe('pipeline workflow config validation (real dev server)', () => {
-  let nativeConnection: NativeConnection;
-  let connection: Connection;
-  let worker: Worker;
-  let running: Promise<void>;
+  let live: LiveWorkers;
 
   before(async () => {
-    nativeConnection = await connectWorker(settings);
-    connection = await connectClient(settings);
-    worker = await createOrchestratorWorker(nativeConnection, settings);
-    running = worker.run();
+    live = await startWorkers(async (nc) => [await createOrchestratorWorker(nc, settings)]);
   });
-
-  after(async () => {
-    worker.shutdown();
-    await running;
-    await connection.close();
-    await nativeConnection.close();
-  });
+  after(() => live.stop());
 
   it('fails fast with every problem listed and no retries', async () => {
-    const client = new Client({ connection, namespace: settings.namespace });
+    const client = live.client;
     const workflowId = `test-bad-config-${Date.now()}`;
     // Exactly what the UI's Start Workflow form sends: one JSON payload.
     const badInput = { splits: { trainPairs: 0 }, weakFilter: { topK: 'seventy' }, generaton: {} };

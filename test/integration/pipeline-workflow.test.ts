@@ -4,40 +4,27 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Client, type Connection } from '@temporalio/client';
-import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
 import { createArtifactStore } from '../../activities/artifact-store/index.ts';
 import type { PipelineProgress } from '../../common/pipeline-stages.ts';
 import { TASK_QUEUES } from '../../common/task-queues.ts';
 import type { PipelineResult } from '../../workflows/pipeline-workflow.ts';
-import { connectClient, connectWorker } from '../../workers/temporal-connection.ts';
 import { createModelWorker, createOrchestratorWorker } from '../../workers/worker.ts';
+import { startWorkers, type LiveWorkers } from '../support/live-workers.ts';
 import { serviceSettings } from '../support/services.ts';
 
 const settings = serviceSettings();
 const store = createArtifactStore(settings.store);
 
 describe('SPTAR pipeline on SciFact (real services)', () => {
-  let nativeConnection: NativeConnection;
-  let connection: Connection;
+  let live: LiveWorkers;
   let client: Client;
-  let workers: Worker[];
-  let running: Promise<unknown>;
 
   before(async () => {
-    nativeConnection = await connectWorker(settings);
-    connection = await connectClient(settings);
-    client = new Client({ connection, namespace: settings.namespace });
-    workers = [await createOrchestratorWorker(nativeConnection, settings), await createModelWorker(nativeConnection, settings)];
-    running = Promise.all(workers.map((w) => w.run()));
+    live = await startWorkers(async (nc) => [await createOrchestratorWorker(nc, settings), await createModelWorker(nc, settings)]);
+    client = live.client;
   });
-
-  after(async () => {
-    for (const w of workers) w.shutdown();
-    await running;
-    await connection.close();
-    await nativeConnection.close();
-  });
+  after(() => live.stop());
 
   // No LLM stages; the dense baselines (zero-shot, W/O) with a seeded tiny encoder, one epoch.
   const BASELINES_ONLY = {

@@ -2,12 +2,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client as S3Client } from 'minio';
-import { Client, type Connection } from '@temporalio/client';
-import { type NativeConnection, type Worker } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
 import { sha256Hex } from '../../activities/artifact-store/index.ts';
 import { TASK_QUEUES } from '../../common/task-queues.ts';
-import { connectClient, connectWorker } from '../../workers/temporal-connection.ts';
+import { connectClient } from '../../workers/temporal-connection.ts';
 import { createOrchestratorWorker } from '../../workers/worker.ts';
+import { startWorkers, type LiveWorkers } from '../support/live-workers.ts';
 import { services, serviceSettings, uiUrl } from '../support/services.ts';
 
 const settings = serviceSettings();
@@ -29,27 +29,15 @@ async function readObjectDirectly(key: string): Promise<string> {
 }
 
 describe('smoke workflow on the real dev server and object store', () => {
-  let nativeConnection: NativeConnection;
-  let connection: Connection;
-  let worker: Worker;
-  let running: Promise<void>;
+  let live: LiveWorkers;
 
   before(async () => {
-    nativeConnection = await connectWorker(settings);
-    connection = await connectClient(settings);
-    worker = await createOrchestratorWorker(nativeConnection, settings);
-    running = worker.run();
+    live = await startWorkers(async (nc) => [await createOrchestratorWorker(nc, settings)]);
   });
-
-  after(async () => {
-    worker.shutdown();
-    await running;
-    await connection.close();
-    await nativeConnection.close();
-  });
+  after(() => live.stop());
 
   it('writes an object through an activity, reads it back, and the object is really in the store', async () => {
-    const client = new Client({ connection, namespace: settings.namespace });
+    const client = live.client;
     const text = `smoke round trip ${process.pid} ${Date.now()}`;
     const result = await client.workflow.execute('smokeWorkflow', {
       taskQueue: TASK_QUEUES.orchestrator,
@@ -63,7 +51,7 @@ describe('smoke workflow on the real dev server and object store', () => {
   });
 
   it('keeps a finished workflow visible in the Web UI after the dev server restarts (SQLite state)', async () => {
-    const client = new Client({ connection, namespace: settings.namespace });
+    const client = live.client;
     const workflowId = `test-persist-${Date.now()}`;
     await client.workflow.execute('smokeWorkflow', {
       taskQueue: TASK_QUEUES.orchestrator,
