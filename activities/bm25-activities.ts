@@ -8,7 +8,8 @@ import { deserializeBm25Index, indexDocuments, type Bm25Index } from '../lib/bm2
 import { evaluateRun } from '../lib/metrics/index.ts';
 import { filterWeakPairs } from '../lib/weak-data/index.ts';
 import { shardResultSchema, type ShardResult } from '../common/generation-types.ts';
-import { CorruptArtifactError } from '../common/errors.ts';
+import { CorruptArtifactError, DataFormatError } from '../common/errors.ts';
+import { weakPairRowSchema } from '../common/retriever-types.ts';
 import { appendFile } from 'node:fs/promises';
 import type { ArtifactStore } from './artifact-store/index.ts';
 import { withLocalCopies } from './local-copies.ts';
@@ -63,6 +64,36 @@ export function createBm25Activities(deps: { store: ArtifactStore }) {
       const result = await filterWeakPairs(bm25, pairs, { topK: input.topK, onProgress: (done) => ctx.heartbeat({ done }), progressEvery: 200 });
       const keptPairs = await store.put(`${base}.kept-k${input.topK}.jsonl`, result.kept.map((k) => `${JSON.stringify(k)}\n`).join(''));
       return { total: result.stats.total, kept: result.stats.kept, keptPairs };
+    },
+
+    /**
+     * Earlier runs' kept pairs through the filter again with this run's index (incremental runs: the corpus may have
+     * grown, so a pair kept then may not be now). One JSONL artifact of the pairs still kept, keyed by the inputs.
+     */
+    async refilterWeakPairs(input: { scope: string; index: ArtifactRef; topK: number; pairs: readonly ArtifactRef[] }): Promise<{ keptPairs: ArtifactRef; total: number; kept: number }> {
+      const sc = stageScope(input.scope, 'weak-filter', { topK: input.topK, earlierRuns: true }, [input.index, ...input.pairs]);
+      const bm25 = await loadIndex(input.index);
+      const rows = [];
+      for (const ref of input.pairs) {
+        const lines = new TextDecoder().decode(await store.get(ref)).split('\n');
+        for (let i = 0; i < lines.length; i++) {
+          const line = lines[i]!;
+          if (line.trim() === '') continue;
+          let json: unknown;
+          try {
+            json = JSON.parse(line);
+          } catch (err) {
+            throw new DataFormatError(`${ref.key}:${i + 1}: not JSON (${(err as Error).message}); kept pairs are JSONL rows {"queryId", "docId", "query", "rank"}`);
+          }
+          const row = weakPairRowSchema.safeParse(json);
+          if (!row.success) throw new DataFormatError(`${ref.key}:${i + 1}: ${row.error.issues.map((x) => `${x.path.join('.') || '(row)'}: ${x.message}`).join('; ')}`);
+          rows.push(row.data);
+        }
+      }
+      const ctx = Context.current();
+      const result = await filterWeakPairs(bm25, rows, { topK: input.topK, onProgress: (done) => ctx.heartbeat({ done }), progressEvery: 200 });
+      const keptPairs = await store.put(stageKey(sc, `kept-k${input.topK}.jsonl`), result.kept.map((k) => `${JSON.stringify(k)}\n`).join(''));
+      return { keptPairs, total: result.stats.total, kept: result.stats.kept };
     },
 
     /** All shards' kept pairs of one generation run as one JSONL artifact, with totals. */

@@ -82,7 +82,9 @@ export const pipelineConfigSchema = z
           .int()
           .positive()
           .default(300)
-          .describe('A shard whose worker sends no heartbeat for this long is retried elsewhere; must exceed the model load time'),
+          .describe(
+            'A model activity (prompt tuning, group scoring, a generation shard, retriever training, dense evaluation) whose worker sends no heartbeat for this long is retried elsewhere; must exceed the longest model load or graph build on the slowest model worker',
+          ),
       })
       .strict()
       .prefault({}),

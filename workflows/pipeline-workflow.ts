@@ -32,7 +32,6 @@ export interface PipelineResult {
 
 const io = proxyActivities<PipelineActivities>(IO_SHORT);
 const ioLong = proxyActivities<PipelineActivities>(IO_LONG);
-const ml = proxyActivities<PipelineActivities>(ML_LONG);
 
 /**
  * The SPTAR pipeline. Takes one JSON object (so the UI's Start Workflow form can launch it) and validates it as
@@ -42,6 +41,9 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
   const parsed = parsePipelineConfig(input);
   if (!parsed.ok) throw ApplicationFailure.nonRetryable(parsed.message, 'ConfigError');
   const config: PipelineConfig = parsed.config;
+  // Model activities are noticed dead after the configured heartbeat timeout (graph builds and model loads on a
+  // busy worker can take minutes), never sooner than the profile's.
+  const ml = proxyActivities<PipelineActivities>({ ...ML_LONG, heartbeatTimeout: Math.max(300, config.generation.heartbeatTimeoutSeconds) * 1000 });
   const info = workflowInfo();
 
   const startedAt = new Date().toISOString();
@@ -57,6 +59,7 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
   const retrievers: TrainedRetriever[] = [];
   let promotion: PromotionDecision | null = null;
   const timings: StageTiming[] = [];
+  const refiltered: { system: 'sptar' | 'inpars'; ref: ArtifactRef }[] = [];
   let stageStartedAt = startedAt;
   setHandler(progressQuery, () => ({
     stage,
@@ -170,14 +173,25 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
     await generateFor('sptar', tuned.prompt, examples);
     enter('generate-inpars');
     await generateFor('inpars', null, 'inpars');
+
+    // Incremental runs: the earlier runs' kept pairs go through the filter again with this run's index (the corpus
+    // may have grown) and join this run's, newest first, so a re-augmented document keeps only its new queries.
+    if (previous && previous.keptPairs.length > 0 && patched('refilter-earlier-weak-pairs')) {
+      for (const system of ['sptar', 'inpars'] as const) {
+        const earlier = previous.keptPairs.filter((p) => p.system === system).map((p) => p.ref);
+        if (earlier.length === 0) continue;
+        const again = await ml.refilterWeakPairs({ scope, index: bm25Index, topK: config.weakFilter.topK, pairs: earlier });
+        refiltered.push({ system, ref: again.keptPairs });
+        artifacts.push(again.keptPairs);
+      }
+    }
   }
 
   if (withRetrievers) {
     enter('train-retrievers');
-    // Weak pairs per system: this run's, then (incremental runs) the earlier runs', newest first.
     const weakPairsFor = (system: 'sptar' | 'inpars'): ArtifactRef[] => [
       ...weakData.filter((w) => w.system === system).map((w) => w.keptPairs),
-      ...(previous?.keptPairs ?? []).filter((p) => p.system === system).map((p) => p.ref),
+      ...refiltered.filter((p) => p.system === system).map((p) => p.ref),
     ];
     const systems: RetrieverSystem[] = withLlm ? ['wo', 'inpars', 'sptar'] : ['wo'];
     // Independent trainings: scheduled together, run as model workers free up.
@@ -236,7 +250,8 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
         docHashes: prepared.docHashes,
         keptPairs: [
           ...weakData.map((w) => ({ system: w.system, ref: w.keptPairs })),
-          ...(withRetrievers ? (previous?.keptPairs ?? []) : []),
+          // Without augmentation this run adds nothing and the earlier pairs carry over as they were.
+          ...(withLlm ? refiltered : (previous?.keptPairs ?? [])),
         ],
         ...(promoted ? { promoted } : {}),
       },
