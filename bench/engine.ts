@@ -1,24 +1,30 @@
 // Model-engine benchmark: onnxruntime MatMul throughput at 1 and 2 threads, SmolLM2 prefill throughput and its
 // fraction of MatMul throughput, how long one run blocks the JS thread, one prompt-tuning step (l = 50 plus a
-// ~300-token prompt), one all-MiniLM-L6-v2 training step at batch 32 (both with onnxruntime on the JS thread and
-// in a worker thread: the longest event-loop stall is what delays Temporal heartbeats), MiniLM encoding
-// documents/s, and peak RSS.
+// ~300-token prompt), MiniLM encoding documents/s, and peak RSS. The event-loop stalls of the real-model paths the
+// pipeline's activities call (one SPTAR generation batch of SmolLM2 through the weak query writer, one
+// all-MiniLM-L6-v2 training step at batch 32 through EncoderTrainer), with onnxruntime on the JS thread and in
+// its worker thread (the default): the longest stall is what delays Temporal heartbeats.
+// `npm run bench:engine -- --stalls` runs only the stall measurements.
 // Real weights come from models/ via lib/weights; when a file is absent, seeded random weights of the real shapes
 // stand in (the timings depend on shapes only).
 import { existsSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { BertConfig, LlamaConfig, WeightMap } from '../lib/models/model-config.ts';
 import { DECODER_NAMES, SOFT_PROMPT_NAMES } from '../lib/models/decoder-graphs.ts';
-import { ENCODER_NAMES } from '../lib/models/encoder-graphs.ts';
-import { openDecoderStepSession, openEncoderTrainingSession, openSoftPromptLossSession } from '../lib/models/model-sessions.ts';
+import { openDecoderStepSession, openSoftPromptLossSession } from '../lib/models/model-sessions.ts';
 import { SeededRandom } from '../lib/models/seeded-random.ts';
 import { randomBertWeights, randomLlamaWeights } from '../lib/models/tiny-models.ts';
 import { GraphBuilder } from '../lib/onnx/graph-builder.ts';
 import { weightsDigest } from '../lib/onnx/graph-cache.ts';
 import * as op from '../lib/onnx/ops.ts';
 import { ModelSession, hostTensor, type HostTensor } from '../lib/onnx/session.ts';
-import { loadGguf } from '../lib/weights/gguf.ts';
-import { DenseEncoder } from '../lib/sptar/dense-encoder.ts';
+import { loadGguf, type GgufModel } from '../lib/weights/gguf.ts';
+import { OnnxCausalDecoder } from '../lib/generation/onnx-decoder.ts';
+import { DenseEncoder, EncoderTrainer } from '../lib/sptar/dense-encoder.ts';
+import { PromptTokenizer } from '../lib/sptar/prompt-tokens.ts';
+import { WeakQueryWriter, type WriterDocument } from '../lib/sptar/weak-query-writer.ts';
+import { tokenizerFromGgufMetadata } from '../lib/tokenizers/gguf-tokenizer.ts';
+import type { TextTokenizer } from '../lib/tokenizers/text-tokenizer.ts';
 import { loadTokenizerJson } from '../lib/tokenizers/tokenizer-files.ts';
 import { loadBertCheckpoint } from '../lib/weights/hf-checkpoint.ts';
 
@@ -27,9 +33,10 @@ const MINILM = 'models/all-minilm-l6-v2';
 const PREFILL_TOKENS = 300;
 const PROMPT_LENGTH = 50;
 const ENCODER_BATCH = 32;
-const QUERY_LEN = 32;
 const DOC_LEN = 256;
 const SCIFACT_CORPUS = '../shared/data/scifact/corpus.jsonl';
+const SCIFACT_QUERIES = '../shared/data/scifact/queries.jsonl';
+const GENERATION_BATCH = 4;
 const ENCODE_DOCS = 512;
 const ENCODE_MAX_LENGTH = 256;
 const ENCODE_BATCH = 32;
@@ -125,29 +132,134 @@ async function encoderThroughput(bert: { config: BertConfig; weights: WeightMap;
   );
 }
 
+function readJsonl<T>(path: string, count: number): T[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .slice(0, count)
+    .map((line) => JSON.parse(line) as T);
+}
+
+/** Real SciFact texts when the data is present, else seeded word salad of similar length. */
+function benchTexts(count: number, kind: 'documents' | 'queries', rng: SeededRandom): string[] {
+  const path = kind === 'documents' ? SCIFACT_CORPUS : SCIFACT_QUERIES;
+  if (existsSync(path)) return readJsonl<{ title?: string; text?: string }>(path, count).map((r) => `${r.title ?? ''} ${r.text ?? ''}`.trim());
+  const words = ['protein', 'cell', 'vitamin', 'density', 'tumor', 'insulin', 'gene', 'expression', 'patients', 'risk'];
+  return Array.from({ length: count }, () => Array.from({ length: kind === 'documents' ? 220 : 12 }, () => words[rng.int(words.length)]).join(' '));
+}
+
+/** Longest event-loop stall and wall time of `f`, with a timer histogram running throughout (warm-up included). */
+async function stallOf<T>(f: () => Promise<T>): Promise<{ value: T; seconds: number; maxStallMs: number }> {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  const run = await timed(f);
+  // A loop blocked for the whole call records its delay only when the histogram's timer fires afterwards.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  histogram.disable();
+  return { ...run, maxStallMs: histogram.max / 1e6 };
+}
+
+/**
+ * One SPTAR generation batch on SmolLM2 through the weak query writer, as the generation activity runs it:
+ * 50 soft-prompt vectors + two examples as the shared prefix (computed once, in the first batch), documents of at
+ * most 100 words, greedy up to 32 new tokens, batch 4. The first batch includes the prefix computation.
+ */
+async function generationStalls(loaded: GgufModel, fmt: (x: number, digits?: number) => string, rng: SeededRandom): Promise<void> {
+  const tokenizer = tokenizerFromGgufMetadata(loaded.tokenizerMetadata, SMOLLM2);
+  const eos = loaded.tokenizerMetadata.eosTokenId ?? 2;
+  const docs = benchTexts(2 + 2 * GENERATION_BATCH, 'documents', rng).map((text): WriterDocument => ({ title: '', text }));
+  const queries = benchTexts(2, 'queries', rng);
+  const examples = [0, 1].map((i) => ({ document: docs[i]?.text ?? '', query: queries[i] ?? '' }));
+  const limits = { document: { unit: 'words' as const, max: 100 }, query: { unit: 'words' as const, max: 48 } };
+  const initIds = tokenizer.encode('please generate query for this document');
+  for (const worker of [false, true]) {
+    const model = await OnnxCausalDecoder.create(loaded.weights, loaded.config, ['last'], { worker });
+    const softPrompt = model.embed(Array.from({ length: PROMPT_LENGTH }, (_, i) => initIds[i % initIds.length] ?? 0));
+    const writer = new WeakQueryWriter(model, new PromptTokenizer(tokenizer, eos, limits), softPrompt, examples, { maxNewTokens: 32, batchSize: GENERATION_BATCH, prefixCache: true });
+    const first = await stallOf(() => writer.generate(docs.slice(2, 2 + GENERATION_BATCH)));
+    const second = await stallOf(() => writer.generate(docs.slice(2 + GENERATION_BATCH)));
+    await model.release();
+    console.log(
+      `SmolLM2 generation batch (weak query writer, batch ${GENERATION_BATCH}, ${PROMPT_LENGTH}-vector soft prompt + 2 examples, greedy <= 32 tokens, ${threadName(worker)}): ` +
+        `first batch with the prefix computation ${fmt(first.seconds)} s, longest event-loop stall ${fmt(first.maxStallMs, 0)} ms; ` +
+        `next batch ${fmt(second.seconds)} s, longest stall ${fmt(second.maxStallMs, 0)} ms`,
+    );
+  }
+}
+
+/** One all-MiniLM-L6-v2 training step at batch 32 through EncoderTrainer (tokenisation, run, gradient copies). */
+async function encoderTrainingStalls(bert: { config: BertConfig; weights: WeightMap; source: string }, fmt: (x: number, digits?: number) => string, rng: SeededRandom): Promise<void> {
+  if (!existsSync(`${MINILM}/tokenizer.json`)) {
+    console.log(`encoder training step: skipped (${MINILM}/tokenizer.json missing)`);
+    return;
+  }
+  const tokenizer: TextTokenizer = await loadTokenizerJson(`${MINILM}/tokenizer.json`);
+  const queries = benchTexts(ENCODER_BATCH, 'queries', rng);
+  const docs = benchTexts(ENCODER_BATCH, 'documents', rng);
+  for (const worker of [false, true]) {
+    const trainer = await timed(() => EncoderTrainer.open(bert.weights, bert.config, tokenizer, { scale: 20, maxLength: DOC_LEN }, { threads: 2, worker }));
+    const params = trainer.value.trainable(bert.weights);
+    const step = await stallOf(() => trainer.value.lossAndGradients(params, queries, docs));
+    await trainer.value.release();
+    console.log(
+      `encoder training step (${bert.source}; EncoderTrainer, batch ${ENCODER_BATCH} SciFact queries + documents of at most ${DOC_LEN} tokens, loss + all ${trainer.value.weightNames.length} weight gradients, ` +
+        `${threadName(worker)}; session ${fmt(trainer.seconds)} s): ${fmt(step.seconds, 3)} s, longest event-loop stall ${fmt(step.maxStallMs, 0)} ms`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const fmt = (x: number, digits = 2) => x.toFixed(digits);
-  console.log('# model engine benchmark (2 shared cores: figures vary with other load)');
-  const n = 1024;
-  // Large enough to be compute-bound; the weight is an initializer, as in the model graphs (pre-packed).
-  const g1 = await matmulGflops(1, n);
-  const g2 = await matmulGflops(2, n);
-  console.log(`MatMul ${n}x${n}x${n} float32: ${fmt(g1, 1)} GFLOP/s (1 thread), ${fmt(g2, 1)} GFLOP/s (2 threads)`);
+  const stallsOnly = process.argv.includes('--stalls');
+  console.log(`# model engine benchmark${stallsOnly ? ' (event-loop stalls only)' : ''} (2 shared cores: figures vary with other load)`);
+  const rng = new SeededRandom(3);
+  let g2 = 0;
+  if (!stallsOnly) {
+    const n = 1024;
+    // Large enough to be compute-bound; the weight is an initializer, as in the model graphs (pre-packed).
+    const g1 = await matmulGflops(1, n);
+    g2 = await matmulGflops(2, n);
+    console.log(`MatMul ${n}x${n}x${n} float32: ${fmt(g1, 1)} GFLOP/s (1 thread), ${fmt(g2, 1)} GFLOP/s (2 threads)`);
+  }
 
   let llama: { config: LlamaConfig; weights: WeightMap; source: string };
+  let gguf: GgufModel | undefined;
   if (existsSync(SMOLLM2)) {
     const loaded = await timed(() => loadGguf(SMOLLM2));
+    gguf = loaded.value;
     llama = { config: loaded.value.config, weights: loaded.value.weights, source: `${SMOLLM2} (dequantised to float32 in ${fmt(loaded.seconds)} s)` };
   } else {
     llama = { config: SMOLLM2_SHAPES, weights: randomLlamaWeights(SMOLLM2_SHAPES, 1, 0.05), source: 'random weights of SmolLM2-135M shapes' };
   }
   const cfg = llama.config;
   console.log(`decoder: ${llama.source}; ${cfg.numLayers} layers, hidden ${cfg.hiddenSize}, heads ${cfg.numHeads}/${cfg.numKvHeads}`);
+  if (!stallsOnly) await decoderRuns(llama, g2, fmt, rng);
+  // What the machine alone does to the event loop (other processes on the shared cores): the floor for the rest.
+  const idle = await stallOf(() => new Promise((resolve) => setTimeout(resolve, 3000)));
+  console.log(`idle event loop (3 s of timers only): longest stall ${fmt(idle.maxStallMs, 0)} ms`);
+  if (gguf) await generationStalls(gguf, fmt, rng);
+  else console.log(`SmolLM2 generation batch: skipped (${SMOLLM2} missing; the tokenizer comes from the GGUF file)`);
+
+  let bert: { config: BertConfig; weights: WeightMap; source: string };
+  if (existsSync(`${MINILM}/model.safetensors`)) {
+    const loaded = await loadBertCheckpoint(MINILM);
+    bert = { ...loaded, source: MINILM };
+  } else {
+    bert = { config: MINILM_SHAPES, weights: randomBertWeights(MINILM_SHAPES, 2, 0.05), source: 'random weights of all-MiniLM-L6-v2 shapes' };
+  }
+  await encoderTrainingStalls(bert, fmt, rng);
+  if (!stallsOnly) await encoderThroughput(bert, fmt);
+
+  console.log(`peak RSS: ${fmt(process.resourceUsage().maxRSS / 1024, 0)} MB`);
+}
+
+/** SmolLM2 prefill throughput and the prompt-tuning step (raw sessions), with their event-loop stalls. */
+async function decoderRuns(llama: { config: LlamaConfig; weights: WeightMap }, g2: number, fmt: (x: number, digits?: number) => string, rng: SeededRandom): Promise<void> {
+  const cfg = llama.config;
   const digest = await timed(async () => weightsDigest(llama.weights));
   const place = { weightsDigest: digest.value, threads: 2 };
   const opened = await timed(() => openDecoderStepSession(llama.weights, cfg, { logits: 'last' }, place));
   console.log(`decoder step session (digest ${fmt(digest.seconds)} s, build-or-load + session ${fmt(opened.seconds)} s)`);
-  const rng = new SeededRandom(3);
   const embeds = hostTensor('float32', [1, PREFILL_TOKENS, cfg.hiddenSize], rng.floats(PREFILL_TOKENS * cfg.hiddenSize, 0.05));
   const past: Record<string, HostTensor> = {};
   for (let i = 0; i < cfg.numLayers; i++) {
@@ -187,37 +299,6 @@ async function main(): Promise<void> {
     await lossSession.value.release();
   }
 
-  let bert: { config: BertConfig; weights: WeightMap; source: string };
-  if (existsSync(`${MINILM}/model.safetensors`)) {
-    const loaded = await loadBertCheckpoint(MINILM);
-    bert = { ...loaded, source: MINILM };
-  } else {
-    bert = { config: MINILM_SHAPES, weights: randomBertWeights(MINILM_SHAPES, 2, 0.05), source: 'random weights of all-MiniLM-L6-v2 shapes' };
-  }
-  const rows = (len: number) => hostTensor('int64', [ENCODER_BATCH, len], BigInt64Array.from({ length: ENCODER_BATCH * len }, () => BigInt(rng.int(bert.config.vocabSize))));
-  const tFeeds: Record<string, HostTensor> = {
-    [ENCODER_NAMES.queryIds]: rows(QUERY_LEN),
-    [ENCODER_NAMES.queryMask]: ones([ENCODER_BATCH, QUERY_LEN]),
-    [ENCODER_NAMES.docIds]: rows(DOC_LEN),
-    [ENCODER_NAMES.docMask]: ones([ENCODER_BATCH, DOC_LEN]),
-  };
-  for (const worker of [false, true]) {
-    const training = await timed(() => openEncoderTrainingSession(bert.weights, bert.config, {}, { threads: 2, worker }));
-    for (const name of training.value.weightNames) {
-      const t = bert.weights.get(name);
-      if (t) tFeeds[name] = hostTensor('float32', t.dims, t.data);
-    }
-    const trainStep = await measure(2, () => training.value.session.run(tFeeds));
-    console.log(
-      `encoder training step (${bert.source}; batch ${ENCODER_BATCH}, query ${QUERY_LEN} + doc ${DOC_LEN} tokens, loss + all ${training.value.weightNames.length} weight gradients, ` +
-        `${threadName(worker)}; session ${fmt(training.seconds)} s): best ${fmt(trainStep.best, 3)} s, median ${fmt(trainStep.median, 3)} s; longest event-loop stall ${fmt(trainStep.maxStallMs, 0)} ms`,
-    );
-    await training.value.session.release();
-  }
-
-  await encoderThroughput(bert, fmt);
-
-  console.log(`peak RSS: ${fmt(process.resourceUsage().maxRSS / 1024, 0)} MB`);
 }
 
 await main();

@@ -92,7 +92,8 @@ export class EncoderTrainer {
     const out = await this.session.run(feeds);
     return {
       loss: (out[ENCODER_NAMES.loss]!.data as Float32Array)[0]!,
-      gradients: this.weightNames.map((n) => Float32Array.from(out[ENCODER_NAMES.grad(n)]!.data as Float32Array)),
+      // Outputs are fresh arrays owned by the caller: no copy (an element-wise copy of 22M values stalls the loop).
+      gradients: this.weightNames.map((n) => out[ENCODER_NAMES.grad(n)]!.data as Float32Array),
     };
   }
 
