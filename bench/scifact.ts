@@ -49,7 +49,7 @@ try {
   if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   console.log(`re-attached to ${workflowId}`);
 }
-console.log(`  UI: http://127.0.0.1:8233/namespaces/${settings.namespace}/workflows/${encodeURIComponent(workflowId)}`);
+console.log(`  UI: ${settings.uiUrl}/namespaces/${settings.namespace}/workflows/${encodeURIComponent(workflowId)}`);
 
 const started = Date.now();
 const follow = setInterval(() => {

@@ -17,6 +17,10 @@ TEMPORAL_NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
 TEMPORAL_DB="${TEMPORAL_DB:-$STATE_DIR/temporal/temporal.db}"
 S3_PORT="${SPTAR_S3_PORT:-9000}"
 S3_CONSOLE_PORT="${SPTAR_S3_CONSOLE_PORT:-9001}"
+# Node processes (workers, tests, the CLI) find the services started here through these, unless pointed elsewhere.
+export TEMPORAL_UI_PORT
+export TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT}"
+export SPTAR_S3_ENDPOINT="${SPTAR_S3_ENDPOINT:-http://127.0.0.1:$S3_PORT}"
 export MINIO_ROOT_USER="${SPTAR_S3_ACCESS_KEY:-sptar-admin}"
 export MINIO_ROOT_PASSWORD="${SPTAR_S3_SECRET_KEY:-sptar-admin-secret}"
 

@@ -116,7 +116,7 @@ async function main(argv: string[]): Promise<void> {
           args: [raw],
         });
         console.log(`started ${workflowId}`);
-        console.log(`  UI: http://127.0.0.1:8233/namespaces/${settings.namespace}/workflows/${workflowId}`);
+        console.log(`  UI: ${settings.uiUrl}/namespaces/${settings.namespace}/workflows/${encodeURIComponent(workflowId)}`);
         if (values.detach) return;
         let last = '';
         // One progress query at a time; the last one is awaited before the connection closes.

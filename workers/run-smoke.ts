@@ -13,7 +13,7 @@ const handle = await client.workflow.start('smokeWorkflow', {
   workflowId: `smoke-${Date.now()}`,
   args: [{ text }],
 });
-console.log(`started ${handle.workflowId}; watch it at http://127.0.0.1:8233/namespaces/${settings.namespace}/workflows/${handle.workflowId}`);
+console.log(`started ${handle.workflowId}; watch it at ${settings.uiUrl}/namespaces/${settings.namespace}/workflows/${handle.workflowId}`);
 const result = await handle.result();
 if (result.text !== text) throw new Error(`round trip changed the text: ${JSON.stringify(result)}`);
 console.log(`stored ${result.key} (${result.bytes} bytes, sha256 ${result.sha256}) and read it back unchanged`);

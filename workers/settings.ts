@@ -14,12 +14,16 @@ const envSchema = z.object({
   SPTAR_S3_BUCKET: z.string().default('sptar-artifacts'),
   SPTAR_S3_REGION: z.string().default('us-east-1'),
   SPTAR_LOCAL_STORE_DIR: z.string().default('artifacts'),
+  TEMPORAL_UI_PORT: z.coerce.number().int().positive().default(8233),
+  TEMPORAL_UI_URL: z.url().optional().describe('Base URL of the Temporal Web UI, for links; default the local dev server UI'),
 });
 
 export interface Settings {
   readonly temporalAddress: string;
   readonly namespace: string;
   readonly store: StoreSettings;
+  /** Base URL of the Temporal Web UI (links printed by the CLI). */
+  readonly uiUrl: string;
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -40,5 +44,5 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
           region: e.SPTAR_S3_REGION,
         }
       : { kind: 'local', dir: resolve(e.SPTAR_LOCAL_STORE_DIR) };
-  return { temporalAddress: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, store };
+  return { temporalAddress: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, store, uiUrl: e.TEMPORAL_UI_URL ?? `http://127.0.0.1:${e.TEMPORAL_UI_PORT}` };
 }
