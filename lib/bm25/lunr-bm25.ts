@@ -2,9 +2,9 @@
 // Lucene's English stopwords and lunr's Porter stemmer as its pipeline, k1 and b through its builder.
 // Measured on SciFact test: nDCG@10 0.6767, the same as the compact engine (lunr's default pipeline: 0.613). lunr
 // rounds each document's term weight to 3 decimals, so it produces more exact ties than the compact engine.
-// Cost measured at 100k synthetic documents (bench/bm25.ts): 126 s to build, 3.2 GB heap, 4.2 s per query; at
-// 1M it had read only ~280k documents (RSS ~7 GB) when stopped at the 900 s time cap. Fine for SciFact-sized corpora, unusable for the 100k+ weak-query filter; hence the
-// compact default.
+// Cost measured at 100k synthetic documents (bench/bm25.ts, busy shared machine): 201 s to build, 5.0 GB RSS,
+// 1.7 s per SciFact-shaped query; 1M is projected at over 30 min and ~50 GB. Fine for SciFact-sized corpora,
+// unusable for the 100k+ weak-query filter; hence the compact default.
 import lunr from 'lunr';
 import { CorruptArtifactError, DataFormatError } from '../../common/errors.ts';
 import { decodeStrings, encodeStrings, packIndex, type UnpackedIndex } from './index-container.ts';

@@ -28,10 +28,12 @@ describe('BM25 on SciFact test', () => {
     qrels = (await loadQrels(scifact('qrels/test.tsv'))).value;
   });
 
-  it('the default (compact) backend reaches nDCG@10 >= 0.67', async () => {
+  it('the default (compact) backend reaches nDCG@10 0.6767', async () => {
     assert.equal(qrels.size, 300);
     const value = await scoreBackend('compact', qrels);
-    assert.ok(value >= 0.67 && value <= 0.69, `nDCG@10 ${value}`);
+    // 0.6767 is what both engines measure with this text pipeline (Anserini's flat index: 0.6789); any change to
+    // analysis, scoring or tie order moves it.
+    assert.ok(Math.abs(value - 0.6767) < 5e-4, `nDCG@10 ${value}`);
     ndcg.set('compact', await scoreBackend('compact', firstHundred()));
   });
 
