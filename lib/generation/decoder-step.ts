@@ -28,6 +28,11 @@ export interface DecoderStepInput {
   /** Cache covering the pastLen columns after the prefix, or undefined when pastLen = 0. */
   readonly past: KvCache | undefined;
   /**
+   * The caller drops `past` after this call (it continues from `present`): a decoder in another thread may take
+   * its buffers instead of copying them, leaving the caller's arrays empty.
+   */
+  readonly consumePast?: boolean;
+  /**
    * Batch-1 cache of a prefix shared by every row (its prefixLen columns come first). The decoder attends to it
    * without copying it per row; it is not part of `present`.
    */

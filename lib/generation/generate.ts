@@ -104,7 +104,8 @@ export async function generate(options: GenerateOptions): Promise<{ rows: Genera
     });
     decoderCalls++;
     positionsProcessed += b * s;
-    const out = await model.step({ batchSize: b, seqLen: s, inputsEmbeds, attentionMask, positionIds, past, logitsFor: 'last', ...(shared ? { prefix: shared } : {}) });
+    // Only `present` is kept after a step, so the decoder may take the past cache's buffers.
+    const out = await model.step({ batchSize: b, seqLen: s, inputsEmbeds, attentionMask, positionIds, past, consumePast: true, logitsFor: 'last', ...(shared ? { prefix: shared } : {}) });
     await yieldToEventLoop();
     return out;
   };

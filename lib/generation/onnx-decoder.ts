@@ -84,7 +84,11 @@ export class OnnxCausalDecoder implements CausalDecoder {
       feeds[DECODER_NAMES.prefixKey(layer)] = shared ? hostTensor('float32', shared.key.dims, shared.key.data) : hostTensor('float32', [1, this.kvHeads, 0, this.headDim], empty);
       feeds[DECODER_NAMES.prefixValue(layer)] = shared ? hostTensor('float32', shared.value.dims, shared.value.data) : hostTensor('float32', [1, this.kvHeads, 0, this.headDim], empty);
     }
-    const out = await session.run(feeds);
+    // The mask and positions were made here; past goes along when the caller is done with it. The shared prefix
+    // is reused by every call, so it is always copied.
+    const handOver: string[] = [DECODER_NAMES.attentionMask, DECODER_NAMES.positionIds];
+    if (input.consumePast && input.past) input.past.forEach((_, layer) => handOver.push(DECODER_NAMES.pastKey(layer), DECODER_NAMES.pastValue(layer)));
+    const out = await session.run(feeds, undefined, { transferInputs: handOver });
     const logits = out[DECODER_NAMES.logits];
     if (!logits || !(logits.data instanceof Float32Array)) throw new Error('decoder returned no float32 logits');
     const present: LayerKv[] = [];

@@ -40,6 +40,7 @@ export async function computePrefixCache(model: CausalDecoder, prefix: PrefixEmb
       attentionMask: new Int32Array(start + len).fill(1),
       positionIds: Int32Array.from({ length: len }, (_, i) => start + i),
       past,
+      consumePast: true,
       logitsFor: 'last',
     });
     past = present;

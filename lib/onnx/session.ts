@@ -44,10 +44,10 @@ export interface SessionOptions {
 
 export interface RunOptions {
   /**
-   * Hand the input buffers over to the worker instead of copying them (worker sessions only): the caller's
-   * arrays are detached (length 0) afterwards. Views into a larger buffer are still copied.
+   * Hand the input buffers over to the worker instead of copying them (worker sessions only): all inputs, or those
+   * named. The caller's arrays are detached (length 0) afterwards. Views into a larger buffer are still copied.
    */
-  readonly transferInputs?: boolean;
+  readonly transferInputs?: boolean | readonly string[];
 }
 
 /** Where the onnxruntime session lives: this thread, or a worker thread behind messages. */

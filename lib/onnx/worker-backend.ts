@@ -31,15 +31,17 @@ export const LOAD_ID = 0;
 
 /**
  * Packs tensors for postMessage: each gets a buffer of its own (a view into a larger or shared buffer is copied,
- * as is every tensor unless `handOver`), and the returned list names each buffer once for the transfer list.
+ * as is every tensor not handed over: all when `handOver` is true, else those it names), and the returned list
+ * names each buffer once for the transfer list.
  */
-export function packTensors(tensors: Readonly<Record<string, HostTensor>>, handOver: boolean): { tensors: Record<string, HostTensor>; transfer: ArrayBuffer[] } {
+export function packTensors(tensors: Readonly<Record<string, HostTensor>>, handOver: boolean | readonly string[]): { tensors: Record<string, HostTensor>; transfer: ArrayBuffer[] } {
   const packed: Record<string, HostTensor> = {};
   const transfer = new Set<ArrayBuffer>();
   for (const [name, t] of Object.entries(tensors)) {
     const d = t.data;
     const owned = d.buffer instanceof ArrayBuffer && d.byteOffset === 0 && d.byteLength === d.buffer.byteLength;
-    const data = handOver && owned ? d : (d.slice() as HostTensor['data']);
+    const handed = handOver === true || (Array.isArray(handOver) && handOver.includes(name));
+    const data = handed && owned ? d : (d.slice() as HostTensor['data']);
     packed[name] = { dtype: t.dtype, dims: [...t.dims], data };
     transfer.add(data.buffer as ArrayBuffer);
   }

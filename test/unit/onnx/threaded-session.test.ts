@@ -80,6 +80,12 @@ describe('ModelSession in a worker thread', () => {
       assert.deepEqual(Array.from(handed.sum?.data as Float32Array), [21, 32, 43]);
       // x owned its buffer and moved to the worker; y is a view into a larger buffer, so it was copied instead.
       assert.deepEqual([x.length, y.length], [0, 3]);
+      // Named inputs only: z moves, w (owning its buffer too) is copied.
+      const z = Float32Array.from([1, 2, 3]);
+      const w = Float32Array.from([5, 5, 5]);
+      const named = await s.run({ x: hostTensor('float32', [3], z), y: hostTensor('float32', [3], w) }, undefined, { transferInputs: ['x'] });
+      assert.deepEqual(Array.from(named.sum?.data as Float32Array), [6, 7, 8]);
+      assert.deepEqual([z.length, w.length], [0, 3]);
     } finally {
       await s.release();
     }
