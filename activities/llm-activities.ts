@@ -212,7 +212,7 @@ export function createLlmActivities(deps: { store: ArtifactStore }) {
             ctx.heartbeat({ step: ++step });
             return r;
           },
-          evalLoss: (prompt, items) => model.meanLoss(prompt, items, pt.evalBatchSize),
+          evalLoss: (prompt, items) => meanLossHeartbeating(model, prompt, items, pt.evalBatchSize, (done) => ctx.heartbeat({ step, evalItems: done, of: items.length })),
         },
         {
           learningRate: pt.learningRate,
@@ -264,8 +264,9 @@ export function createLlmActivities(deps: { store: ArtifactStore }) {
       const items = data.evalPairs.map((p) => tokens.trainingItem(examples, p.document, p.query));
       const model = await softModelFor(config.llm, pt.promptLength);
       const prompt = f32(await store.get(input.prompt));
-      Context.current().heartbeat({ group: input.group });
-      return { group: input.group, loss: await model.meanLoss(prompt, items, pt.evalBatchSize), examples };
+      const ctx = Context.current();
+      const loss = await meanLossHeartbeating(model, prompt, items, pt.evalBatchSize, (done) => ctx.heartbeat({ group: input.group, evalItems: done, of: items.length }));
+      return { group: input.group, loss, examples };
     },
 
     /** The shard activity's generator: built once per process for the same shared inputs. */
@@ -293,6 +294,20 @@ export function createLlmActivities(deps: { store: ArtifactStore }) {
       return { batchSize: w.batchSize, generate: (docs) => w.generate(docs) };
     },
   };
+}
+
+/**
+ * The mean S_eval loss, one batch per run with a heartbeat after each: a whole S_eval pass takes minutes on a busy
+ * worker, longer than the heartbeat timeout. Same value as `meanLoss` over all items (a mean of per-item means).
+ */
+async function meanLossHeartbeating(model: SoftPromptModel, prompt: Float32Array, items: readonly LossItem[], batchSize: number, beat: (done: number) => void): Promise<number> {
+  let sum = 0;
+  for (let i = 0; i < items.length; i += batchSize) {
+    const batch = items.slice(i, i + batchSize);
+    sum += (await model.meanLoss(prompt, batch, batchSize)) * batch.length;
+    beat(i + batch.length);
+  }
+  return sum / items.length;
 }
 
 // Epoch checkpoints of prompt tuning: JSON with the float arrays as plain number arrays (l x hidden is small).
