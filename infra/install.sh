@@ -115,7 +115,8 @@ install_chromium() {
   log "updating Debian package lists (into $apt_dir)"
   apt-get -qq "${APT_OPTS[@]}" update >&2 || die "apt-get update failed; check that the Debian archive is reachable (apt sources in /etc/apt)."
   version="$CHROMIUM_VERSION"
-  if ! apt-cache "${APT_OPTS[@]}" show "$CHROMIUM_PACKAGE=$version" >/dev/null 2>&1; then
+  # `apt-cache show pkg=version` can exit 0 with no output for a version that is gone; madison lists what is there.
+  if ! apt-cache "${APT_OPTS[@]}" madison "$CHROMIUM_PACKAGE" | awk -F' [|] ' -v v="$version" '$2 == v { found = 1 } END { exit !found }'; then
     version="$(apt-cache "${APT_OPTS[@]}" policy "$CHROMIUM_PACKAGE" | sed -n 's/^ *Candidate: *//p')"
     [[ -n "$version" && "$version" != "(none)" ]] || die "no $CHROMIUM_PACKAGE package in the Debian archive; is this Debian 12 or newer with the security archive enabled?"
     log "$CHROMIUM_PACKAGE $CHROMIUM_VERSION is no longer in the archive; installing its successor $version (update CHROMIUM_VERSION in infra/versions.sh)"
