@@ -76,7 +76,7 @@ const description = await handle.describe();
 // Per-stage wall time from the workflow; CPU-seconds from the cost records the workers store per activity.
 const timings: readonly StageTiming[] = progress?.timings ?? [];
 const costKeys = await store.list(`costs/${workflowId}/`);
-const costs: { activityType: string; wallSeconds: number; cpuSeconds: number }[] = [];
+const costs: { activityType: string; workflowId: string; wallSeconds: number; cpuSeconds: number; ok: boolean }[] = [];
 for (const key of costKeys) costs.push(JSON.parse(new TextDecoder().decode(await store.get(key))) as (typeof costs)[number]);
 const byActivity: Record<string, { count: number; wallSeconds: number; cpuSeconds: number }> = {};
 for (const c of costs) {
@@ -95,6 +95,48 @@ const stageSeconds = (stage: string) => {
 };
 const weak = Object.fromEntries(result.weakData.map((w) => [w.system, { generated: w.generated, failed: w.failed, kept: w.kept, retention: w.generated ? w.kept / w.generated : 0 }]));
 const gen = result.weakData.map((w) => ({ system: w.system, seconds: stageSeconds(`generate-${w.system}`), generated: w.generated }));
+
+// Throughput of each model stage, from the activities' own wall time on the model worker (one activity at a time).
+const wallOf = (type: string, workflowPart?: string) =>
+  costs.filter((c) => c.activityType === type && c.ok && (workflowPart === undefined || c.workflowId.includes(workflowPart))).reduce((s, c) => s + c.wallSeconds, 0);
+const countOf = (type: string) => costs.filter((c) => c.activityType === type && c.ok).length;
+const documents = result.prepared.counts.documents;
+const testQueries = result.prepared.counts.testQueries;
+const genSecondsPerDoc = Object.fromEntries(result.weakData.map((w) => [w.system, w.generated + w.failed > 0 ? wallOf('generateShard', `generate-${w.system}`) / (w.generated + w.failed) : null]));
+const tuningRecord = progress?.promptTuning?.record;
+const tuningEpochs = tuningRecord ? (JSON.parse(new TextDecoder().decode(await store.get(tuningRecord))) as { curve: unknown[] }).curve.length - 1 : null;
+const filterQueries = result.weakData.reduce((s, w) => s + w.generated, 0);
+const filterSeconds = wallOf('filterShardWeakQueries');
+const denseSeconds = wallOf('evaluateDense');
+const denseRuns = countOf('evaluateDense');
+const encoderDocsPerSecond = denseSeconds > 0 ? (denseRuns * (documents + testQueries)) / denseSeconds : null;
+// Retriever training scales with its training pairs times epochs; seconds per pair-epoch over the trained systems.
+const trainPairEpochs = result.retrievers.reduce((s, r) => s + (r.counts.labeledPairs + r.counts.weakPairs) * Math.max(1, r.curve.length - 1), 0);
+const trainSecondsPerPairEpoch = trainPairEpochs > 0 ? wallOf('trainRetriever') / trainPairEpochs : null;
+const retention = filterQueries > 0 ? result.weakData.reduce((s, w) => s + w.kept, 0) / filterQueries : 0;
+
+/**
+ * Wall time of a run over `docs` unlabeled documents (and a corpus of at least that size) with `workers` model
+ * workers, from this run's measured rates: generation, the BM25 filter, dense evaluation and example-group scoring
+ * split across workers; prompt tuning and each retriever's training are single activities.
+ */
+function projectHours(docs: number, workers: number): number | null {
+  const perDoc = Object.values(genSecondsPerDoc).reduce<number>((s, x) => s + (x ?? 0), 0);
+  if (!encoderDocsPerSecond || trainSecondsPerPairEpoch === null) return null;
+  const corpus = Math.max(documents, docs);
+  const generation = (perDoc * docs) / workers;
+  const filter = filterQueries > 0 ? (filterSeconds / filterQueries) * docs * result.weakData.length / workers : 0;
+  const tuning = wallOf('tunePrompt');
+  const groups = wallOf('scoreExampleGroup') / workers;
+  const labeled = result.retrievers[0]?.counts.labeledPairs ?? 0;
+  const epochs = config.retriever.epochs;
+  // W/O trains on the labeled pairs; the augmented systems on labeled + kept weak pairs. Each is one activity, but
+  // the three run on different workers when there are several.
+  const trainEach = result.retrievers.map((r) => trainSecondsPerPairEpoch * epochs * (r.system === 'wo' ? labeled : labeled + retention * docs));
+  const training = workers >= trainEach.length ? Math.max(...trainEach) : trainEach.reduce((s, x) => s + x, 0) / workers;
+  const dense = (denseRuns * corpus) / encoderDocsPerSecond / Math.min(workers, Math.max(1, denseRuns));
+  return (generation + filter + tuning + groups + training + dense) / 3600;
+}
 
 const out = {
   command: `npm run bench:scifact -- --config ${values.config}${values.unlabeled ? ` --unlabeled ${values.unlabeled}` : ''}`,
@@ -118,8 +160,15 @@ const out = {
   costsByActivity: byActivity,
   throughput: {
     weakQueriesPerHour: Object.fromEntries(gen.map((g) => [g.system, g.seconds ? (g.generated / g.seconds) * 3600 : null])),
+    generationSecondsPerDocument: genSecondsPerDoc,
+    bm25FilterQueriesPerSecond: filterSeconds > 0 ? filterQueries / filterSeconds : null,
+    encoderDocumentsPerSecond: encoderDocsPerSecond,
+    promptTuningSecondsPerEpoch: tuningEpochs ? wallOf('tunePrompt') / tuningEpochs : null,
+    promptTuningEpochs: tuningEpochs,
+    retrieverTrainingSecondsPerPairEpoch: trainSecondsPerPairEpoch,
     cpuHoursPer1000Documents: unlabeled ? (cpuSeconds / 3600 / unlabeled) * 1000 : null,
   },
+  projection100k: Object.fromEntries([1, 2, 4, 8].map((n) => [`${n} model worker${n > 1 ? 's' : ''}`, { wallHours: projectHours(100_000, n) }])),
   wallSeconds,
   cpuSeconds,
   report: { markdown: result.reportKey },
@@ -133,5 +182,11 @@ const htmlKey = result.reportKey.replace(/\.md$/, '.html');
 const html = await store.stat(htmlKey);
 if (html) await writeFile(reportPath.replace(/\.md$/, '.html'), await store.get(html));
 for (const e of result.evaluations) console.log(`  ${e.system.padEnd(10)} nDCG@10 ${e.metrics.ndcg10.toFixed(4)}  MAP@100 ${e.metrics.map100.toFixed(4)}  R@100 ${e.metrics.recall100.toFixed(4)}  MRR@10 ${e.metrics.mrr10.toFixed(4)}`);
+const t = out.throughput;
+const fmt = (x: number | null | undefined, digits = 1) => (x === null || x === undefined ? '-' : x.toFixed(digits));
+for (const g of gen) console.log(`  weak queries/hour (${g.system}, prefix cache ${config.generation.prefixCache ? 'on' : 'off'}): ${fmt(t.weakQueriesPerHour[g.system], 0)}`);
+console.log(`  BM25 filter queries/s ${fmt(t.bm25FilterQueriesPerSecond)}; encoder documents/s ${fmt(t.encoderDocumentsPerSecond)}; prompt tuning s/epoch ${fmt(t.promptTuningSecondsPerEpoch)}`);
+console.log(`  CPU-hours per 1,000 unlabeled documents ${fmt(t.cpuHoursPer1000Documents, 3)}`);
+for (const [n, p] of Object.entries(out.projection100k)) console.log(`  projected 100k-document run, ${n}: ${fmt(p.wallHours)} h`);
 console.log(`wrote ${values.out} and ${reportPath}; wall ${(wallSeconds / 60).toFixed(1)} min, CPU ${(cpuSeconds / 3600).toFixed(2)} h`);
 await connection.close();

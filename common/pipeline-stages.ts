@@ -101,7 +101,13 @@ export interface PipelineProgress {
   /** Child workflow generating weak queries now (query it with `generationProgress` for shard detail). */
   readonly generationWorkflowId?: string;
   readonly weakData: readonly WeakDataSummary[];
-  readonly promptTuning?: { readonly bestEpoch: number; readonly initialEvalLoss: number; readonly bestEvalLoss: number };
+  /** `record` is the soft-prompt record (per-epoch loss curve, example groups). */
+  readonly promptTuning?: {
+    readonly bestEpoch: number;
+    readonly initialEvalLoss: number;
+    readonly bestEvalLoss: number;
+    readonly record?: z.infer<typeof artifactRefSchema>;
+  };
   readonly exampleGroupLosses?: readonly number[];
   readonly stagesDone: readonly Stage[];
   /** Wall-clock span of every finished stage. */

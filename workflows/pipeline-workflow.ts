@@ -124,7 +124,7 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
   if (withLlm) {
     enter('tune-prompt');
     const tuned = await ml.tunePrompt({ config, scope, prepared });
-    promptTuning = { bestEpoch: tuned.bestEpoch, initialEvalLoss: tuned.initialEvalLoss, bestEvalLoss: tuned.bestEvalLoss };
+    promptTuning = { bestEpoch: tuned.bestEpoch, initialEvalLoss: tuned.initialEvalLoss, bestEvalLoss: tuned.bestEvalLoss, record: tuned.record };
     artifacts.push(tuned.prompt, tuned.record);
     softPromptRecord = tuned.record;
 
