@@ -135,7 +135,10 @@ function startWorker(start: WorkerStart): Worker {
   const fromSource = import.meta.url.endsWith('.ts');
   const script = new URL(fromSource ? './session-worker.ts' : './session-worker.js', import.meta.url);
   if (!fromSource) return new Worker(script, { workerData: start });
-  const bootstrap = `import('tsx/esm/api').then(({ tsImport }) => tsImport(${JSON.stringify(script.href)}, ${JSON.stringify(import.meta.url)}));`;
+  // tsx is resolved here, from this file: an eval'd worker resolves bare names from the process's working
+  // directory, which need not be the project (a worker started elsewhere, as on another machine).
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then(({ tsImport }) => tsImport(${JSON.stringify(script.href)}, ${JSON.stringify(import.meta.url)}));`;
   return new Worker(bootstrap, { eval: true, workerData: start });
 }
 
