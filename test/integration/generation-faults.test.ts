@@ -1,5 +1,7 @@
 // Fault tests of sharded generation against the real dev server and object store, with the model worker in its
-// own process: SIGKILL of the model worker, a Temporal server restart and a 30 s object-store outage mid-run.
+// own process running the real weak query writer on a seeded tiny LLaMA: SIGKILL of the model worker, two workers
+// with separate working directories, a Temporal server restart and a 30 s object-store outage mid-run. Greedy
+// decoding is deterministic, so every faulted run must write the same outcome for every document as a clean one.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -9,12 +11,14 @@ import { after, before, describe, it } from 'node:test';
 import { Client, type Connection, type WorkflowHandle } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { createArtifactStore } from '../../activities/artifact-store/index.ts';
+import { createLlmActivities } from '../../activities/llm-activities.ts';
 import { shardKey, type GenerationProgress, type ShardSet } from '../../common/generation-types.ts';
 import { TASK_QUEUES } from '../../common/task-queues.ts';
 import type { GenerationInput, GenerationResult } from '../../workflows/generation-workflow.ts';
 import { connectClient, connectWorker } from '../../workers/temporal-connection.ts';
 import { createOrchestratorWorker } from '../../workers/worker.ts';
 import { repoRoot, services, serviceSettings } from '../support/services.ts';
+import { TINY_GENERATION_SHARED } from '../support/tiny-generation.ts';
 
 const settings = serviceSettings();
 const store = createArtifactStore(settings.store);
@@ -36,13 +40,26 @@ function startModelWorker(callsLog: string, cwd = repoRoot): Promise<ChildProces
   });
 }
 
+const shardDocs = (i: number) => Array.from({ length: DOCS_PER_SHARD }, (_, j) => ({ _id: `d${i}-${j}`, title: '', text: `doc ${i} ${j} about protein folding` }));
+
 async function writeShards(prefix: string): Promise<ShardSet> {
   const set = { prefix, count: SHARDS, documents: SHARDS * DOCS_PER_SHARD };
-  for (let i = 0; i < SHARDS; i++) {
-    const rows = Array.from({ length: DOCS_PER_SHARD }, (_, j) => JSON.stringify({ _id: `d${i}-${j}`, title: '', text: `doc ${i} ${j}` }));
-    await store.put(shardKey(set, i), rows.join('\n'));
-  }
+  for (let i = 0; i < SHARDS; i++) await store.put(shardKey(set, i), shardDocs(i).map((d) => JSON.stringify(d)).join('\n'));
   return set;
+}
+
+/** What a run without faults writes: the same writer in this process, shard by shard, in the workers' batches. */
+async function cleanOutcomes(): Promise<Map<string, string>> {
+  const generator = await createLlmActivities({ store }).generatorFor(TINY_GENERATION_SHARED);
+  const outcomes = new Map<string, string>();
+  for (let i = 0; i < SHARDS; i++) {
+    const docs = shardDocs(i);
+    for (let b = 0; b < docs.length; b += generator.batchSize) {
+      const batch = docs.slice(b, b + generator.batchSize);
+      (await generator.generate(batch)).forEach((o, k) => outcomes.set(batch[k]!._id, 'query' in o ? `q:${o.query}` : `f:${o.failure}`));
+    }
+  }
+  return outcomes;
 }
 
 async function waitFor(handle: WorkflowHandle, pred: (p: GenerationProgress) => boolean): Promise<GenerationProgress> {
@@ -60,14 +77,23 @@ async function callCounts(callsLog: string): Promise<Map<string, number>> {
   return counts;
 }
 
-/** Every shard's outputs hold each of its documents exactly once, as a query or a failure. */
-async function assertExactlyOnce(prefix: string): Promise<void> {
+/**
+ * Every shard's outputs hold each of its documents exactly once, as a query or a failure; returns the outcome of
+ * every document (`q:<query>` or `f:<reason>`).
+ */
+async function assertExactlyOnce(prefix: string): Promise<Map<string, string>> {
+  const outcomes = new Map<string, string>();
   for (let i = 0; i < SHARDS; i++) {
     const base = `${prefix}/shard-${String(i).padStart(6, '0')}`;
     const lines = async (k: string) => new TextDecoder().decode(await store.get(k)).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, string>);
-    const ids = [...(await lines(`${base}.queries.jsonl`)).map((r) => r['_id']), ...(await lines(`${base}.failures.jsonl`)).map((r) => r['docId'])];
+    const queries = await lines(`${base}.queries.jsonl`);
+    const failures = await lines(`${base}.failures.jsonl`);
+    const ids = [...queries.map((r) => r['_id']), ...failures.map((r) => r['docId'])];
     assert.deepEqual(ids.sort(), Array.from({ length: DOCS_PER_SHARD }, (_, j) => `d${i}-${j}`).sort(), `shard ${i}`);
+    for (const r of queries) outcomes.set(r['_id']!, `q:${r['text']}`);
+    for (const r of failures) outcomes.set(r['docId']!, `f:${r['reason']}`);
   }
+  return outcomes;
 }
 
 describe('generation survives faults', () => {
@@ -77,10 +103,13 @@ describe('generation survives faults', () => {
   let orchestrator: Worker;
   let running: Promise<void>;
   let dir: string;
+  let clean: Map<string, string>;
   const children: ChildProcess[] = [];
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sptar-faults-'));
+    clean = await cleanOutcomes();
+    assert.equal(clean.size, SHARDS * DOCS_PER_SHARD);
     nativeConnection = await connectWorker(settings);
     connection = await connectClient(settings);
     client = new Client({ connection, namespace: settings.namespace });
@@ -102,7 +131,7 @@ describe('generation survives faults', () => {
     const shards = await writeShards(`test/${run}/unlabeled`);
     const input: GenerationInput = {
       shards,
-      task: { outputPrefix: `test/${run}/generate`, shared: {} },
+      task: { outputPrefix: `test/${run}/generate`, shared: TINY_GENERATION_SHARED },
       maxConcurrentShards: 2,
       onShardFailure: 'continue',
       heartbeatTimeoutSeconds: 3,
@@ -124,8 +153,9 @@ describe('generation survives faults', () => {
     children.push(await startModelWorker(callsLog));
     const result = (await handle.result()) as GenerationResult;
 
-    assert.deepEqual(result, { shardsTotal: 4, shardsFailed: [], documentsDone: 24, generated: 24, failedDocuments: 0 });
-    await assertExactlyOnce(prefix);
+    const failedDocuments = [...clean.values()].filter((o) => o.startsWith('f:')).length;
+    assert.deepEqual(result, { shardsTotal: 4, shardsFailed: [], documentsDone: 24, generated: 24 - failedDocuments, failedDocuments });
+    assert.deepEqual(await assertExactlyOnce(prefix), clean);
     const calls = await callCounts(callsLog);
     // Documents of shards finished before the kill were generated once, and never again.
     const finishedShards = atKill.shardsDone;
@@ -151,7 +181,7 @@ describe('generation survives faults', () => {
     const { handle, prefix } = await start('two-workers');
     const result = (await handle.result()) as GenerationResult;
     assert.equal(result.documentsDone, 24);
-    await assertExactlyOnce(prefix);
+    assert.deepEqual(await assertExactlyOnce(prefix), clean);
     const [a, b] = await Promise.all(logs.map(callCounts));
     assert.ok(a!.size > 0 && b!.size > 0, `both workers generated (${a!.size} and ${b!.size} documents)`);
     assert.equal(a!.size + b!.size, 24);
@@ -166,7 +196,7 @@ describe('generation survives faults', () => {
     const result = (await handle.result()) as GenerationResult;
     assert.equal(result.documentsDone, 24);
     assert.deepEqual(result.shardsFailed, []);
-    await assertExactlyOnce(prefix);
+    assert.deepEqual(await assertExactlyOnce(prefix), clean);
   });
 
   it('the object store unreachable for 30 s: the run waits and completes', async () => {
@@ -180,6 +210,6 @@ describe('generation survives faults', () => {
     const result = (await handle.result()) as GenerationResult;
     assert.equal(result.documentsDone, 24);
     assert.deepEqual(result.shardsFailed, []);
-    await assertExactlyOnce(prefix);
+    assert.deepEqual(await assertExactlyOnce(prefix), clean);
   });
 });
