@@ -5,14 +5,19 @@
 // batch-1 keys/values are shared by all rows of every batch (see lib/generation/generate.ts). Decoder time is split
 // into the prefix computation, prompt prefill and one-token decoding steps.
 // Flags: --prefix runs only the prefix-caching comparison; --in-thread keeps onnxruntime on the JS thread (the
-// default is the worker thread the pipeline uses).
+// default is the worker thread the pipeline uses); --batch (default: the pipeline's generation.batchSize),
+// --documents (16) and --document-words (default: the pipeline's document limit) shape the prefix comparison.
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { pipelineConfigSchema } from '../common/pipeline-config.ts';
 import type { CausalDecoder, DecoderStepInput, DecoderStepOutput } from '../lib/generation/decoder-step.ts';
 import { generate } from '../lib/generation/generate.ts';
 import { OnnxCausalDecoder } from '../lib/generation/onnx-decoder.ts';
 import { buildPrefixEmbeds, computePrefixCache } from '../lib/generation/prefix-cache.ts';
 import { greedySampler } from '../lib/generation/token-sampler.ts';
+import { PromptTokenizer } from '../lib/sptar/prompt-tokens.ts';
 import { tokenizerFromGgufMetadata } from '../lib/tokenizers/gguf-tokenizer.ts';
+import { DEFAULT_PROMPT_LIMITS } from '../lib/weak-data/index.ts';
 import { loadGguf } from '../lib/weights/gguf.ts';
 
 const MODEL = new URL('../models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf', import.meta.url).pathname;
@@ -21,7 +26,19 @@ const QUERIES = new URL('../../shared/data/scifact/queries.jsonl', import.meta.u
 
 const loaded = await loadGguf(MODEL);
 const tokenizer = tokenizerFromGgufMetadata(loaded.tokenizerMetadata, MODEL);
-const inThread = process.argv.includes('--in-thread');
+const { values: flags } = parseArgs({
+  options: {
+    prefix: { type: 'boolean', default: false },
+    'in-thread': { type: 'boolean', default: false },
+    batch: { type: 'string', default: String(pipelineConfigSchema.parse({}).generation.batchSize) },
+    documents: { type: 'string', default: '16' },
+    'document-words': { type: 'string', default: String(DEFAULT_PROMPT_LIMITS.document.max) },
+  },
+});
+const inThread = flags['in-thread'];
+const batchSize = Number(flags.batch);
+const documentCount = Number(flags.documents);
+const documentWords = Number(flags['document-words']);
 const decoder = await OnnxCausalDecoder.create(loaded.weights, loaded.config, ['last'], { worker: !inThread });
 
 /** Decoder time by kind of call: batch-1 prefix computation, prompt prefill (several positions), decoding steps. */
@@ -54,23 +71,24 @@ const cut = (text: string, max: number) => tokenizer.decode(tokenizer.encode(tex
 // 1. KV cache vs full recompute, 100 new tokens (no stop tokens).
 const prompt = tokenizer.encode(cut(docs[0]?.text ?? '', 48));
 const hundred = { eosTokenIds: [], stopTokenIds: [], maxNewTokens: 100 };
-for (const useKvCache of process.argv.includes('--prefix') ? [] : [true, false]) {
+for (const useKvCache of flags.prefix ? [] : [true, false]) {
   const start = performance.now();
   const { rows } = await generate({ model, prompts: [prompt], sampler: greedySampler, stopping: hundred, padTokenId: 2, useKvCache });
   const seconds = (performance.now() - start) / 1000;
   console.log(`${useKvCache ? 'with KV cache   ' : 'without KV cache'}: ${rows[0]?.tokens.length} tokens in ${seconds.toFixed(2)} s = ${((rows[0]?.tokens.length ?? 0) / seconds).toFixed(1)} tokens/s (prompt ${prompt.length} tokens)`);
 }
 
-// 2. Prefix caching on the SPTAR template with two examples and a 50-vector soft prompt.
+// 2. Prefix caching on the SPTAR template with two examples and a 50-vector soft prompt, laid out exactly as the
+// pipeline lays it out (PromptTokenizer), at the pipeline's default batch size and document/query word limits.
 const initIds = tokenizer.encode('please generate query for this document');
 const tiled = Array.from({ length: 50 }, (_, i) => initIds[i % initIds.length] ?? 0);
 const softPrompt = model.embed(tiled);
-const example = (d: number, q: number) => `Document: ${cut(docs[d]?.text ?? '', 100)} \n Relevant Query: ${queries[q]?.text ?? ''} \n `;
-const prefixIds = tokenizer.encode(example(1, 0) + example(2, 1));
-const prefix = buildPrefixEmbeds(model, softPrompt, prefixIds);
-const targets = docs.slice(10, 18).map((d) => tokenizer.encode(`Document: ${cut(d.text, 100)} \n Relevant Query: `));
+const limits = { document: { unit: 'words' as const, max: documentWords }, query: DEFAULT_PROMPT_LIMITS.query };
+const layout = new PromptTokenizer(tokenizer, 2, limits);
+const examples = [1, 2].map((d, q) => ({ document: docs[d]?.text ?? '', query: queries[q]?.text ?? '' }));
+const prefix = buildPrefixEmbeds(model, softPrompt, layout.prefixIds(examples));
+const targets = docs.slice(10, 10 + documentCount).map((d) => layout.documentIds(d.text));
 const stopping = { eosTokenIds: [2], stopTokenIds: tokenizer.idsContaining('\n'), maxNewTokens: 32 };
-const batchSize = 4;
 const perDocSeconds: number[] = [];
 let steadySeconds = 0;
 for (const mode of ['recomputed prefix', 'cached prefix'] as const) {
