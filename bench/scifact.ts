@@ -12,11 +12,13 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { createArtifactStore } from '../activities/artifact-store/index.ts';
+import { softPromptRecordSchema } from '../activities/llm-activities.ts';
 import { fnv1a } from '../common/fnv1a.ts';
 import type { GenerationProgress } from '../common/generation-types.ts';
 import { parsePipelineConfig } from '../common/pipeline-config.ts';
 import type { PipelineProgress, StageTiming } from '../common/pipeline-stages.ts';
 import { TASK_QUEUES } from '../common/task-queues.ts';
+import { costRecordSchema, type CostRecord } from '../lib/report/stage-costs.ts';
 import type { PipelineResult } from '../workflows/pipeline-workflow.ts';
 import { loadSettings } from '../workers/settings.ts';
 import { connectClient } from '../workers/temporal-connection.ts';
@@ -76,8 +78,8 @@ const description = await handle.describe();
 // Per-stage wall time from the workflow; CPU-seconds from the cost records the workers store per activity.
 const timings: readonly StageTiming[] = progress?.timings ?? [];
 const costKeys = await store.list(`costs/${workflowId}/`);
-const costs: { activityType: string; workflowId: string; wallSeconds: number; cpuSeconds: number; ok: boolean }[] = [];
-for (const key of costKeys) costs.push(JSON.parse(new TextDecoder().decode(await store.get(key))) as (typeof costs)[number]);
+const costs: CostRecord[] = [];
+for (const key of costKeys) costs.push(costRecordSchema.parse(JSON.parse(new TextDecoder().decode(await store.get(key)))));
 const byActivity: Record<string, { count: number; wallSeconds: number; cpuSeconds: number }> = {};
 for (const c of costs) {
   const a = (byActivity[c.activityType] ??= { count: 0, wallSeconds: 0, cpuSeconds: 0 });
@@ -104,7 +106,8 @@ const documents = result.prepared.counts.documents;
 const testQueries = result.prepared.counts.testQueries;
 const genSecondsPerDoc = Object.fromEntries(result.weakData.map((w) => [w.system, w.generated + w.failed > 0 ? wallOf('generateShard', `generate-${w.system}`) / (w.generated + w.failed) : null]));
 const tuningRecord = progress?.promptTuning?.record;
-const tuningEpochs = tuningRecord ? (JSON.parse(new TextDecoder().decode(await store.get(tuningRecord))) as { curve: unknown[] }).curve.length - 1 : null;
+const tuningEpochs = tuningRecord ? softPromptRecordSchema.parse(JSON.parse(new TextDecoder().decode(await store.get(tuningRecord)))).curve.length - 1 : null;
+const tuningSeconds = wallOf('tunePrompt');
 const filterQueries = result.weakData.reduce((s, w) => s + w.generated, 0);
 const filterSeconds = wallOf('filterShardWeakQueries');
 const denseSeconds = wallOf('evaluateDense');
@@ -126,7 +129,6 @@ function projectHours(docs: number, workers: number): number | null {
   const corpus = Math.max(documents, docs);
   const generation = (perDoc * docs) / workers;
   const filter = filterQueries > 0 ? (filterSeconds / filterQueries) * docs * result.weakData.length / workers : 0;
-  const tuning = wallOf('tunePrompt');
   const groups = wallOf('scoreExampleGroup') / workers;
   const labeled = result.retrievers[0]?.counts.labeledPairs ?? 0;
   const epochs = config.retriever.epochs;
@@ -135,7 +137,7 @@ function projectHours(docs: number, workers: number): number | null {
   const trainEach = result.retrievers.map((r) => trainSecondsPerPairEpoch * epochs * (r.system === 'wo' ? labeled : labeled + retention * docs));
   const training = workers >= trainEach.length ? Math.max(...trainEach) : trainEach.reduce((s, x) => s + x, 0) / workers;
   const dense = (denseRuns * corpus) / encoderDocsPerSecond / Math.min(workers, Math.max(1, denseRuns));
-  return (generation + filter + tuning + groups + training + dense) / 3600;
+  return (generation + filter + tuningSeconds + groups + training + dense) / 3600;
 }
 
 const out = {
@@ -163,7 +165,7 @@ const out = {
     generationSecondsPerDocument: genSecondsPerDoc,
     bm25FilterQueriesPerSecond: filterSeconds > 0 ? filterQueries / filterSeconds : null,
     encoderDocumentsPerSecond: encoderDocsPerSecond,
-    promptTuningSecondsPerEpoch: tuningEpochs ? wallOf('tunePrompt') / tuningEpochs : null,
+    promptTuningSecondsPerEpoch: tuningEpochs ? tuningSeconds / tuningEpochs : null,
     promptTuningEpochs: tuningEpochs,
     retrieverTrainingSecondsPerPairEpoch: trainSecondsPerPairEpoch,
     cpuHoursPer1000Documents: unlabeled ? (cpuSeconds / 3600 / unlabeled) * 1000 : null,
