@@ -117,6 +117,16 @@ const f32 = (bytes: Uint8Array): Float32Array => {
 const bytesOf = (a: Float32Array): Uint8Array => new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
 
 /** LLM stages: soft prompt tuning, example-group scoring, and the query generator used by generation shards. */
+/** One candidate example group's mean S_eval loss, as stored for reuse. */
+export const scoredExampleGroupSchema = z
+  .object({
+    group: z.array(z.number().int().nonnegative()),
+    loss: z.number(),
+    examples: z.array(z.object({ document: z.string(), query: z.string() }).strict()),
+  })
+  .strict();
+export type ScoredExampleGroup = z.infer<typeof scoredExampleGroupSchema>;
+
 export function createLlmActivities(deps: { store: ArtifactStore }) {
   const { store } = deps;
   // One loaded LLM per process (weights are large); keyed by its source.
@@ -249,9 +259,22 @@ export function createLlmActivities(deps: { store: ArtifactStore }) {
     },
 
     /** Mean S_eval loss with the tuned prompt fixed and one candidate group as the examples. */
-    async scoreExampleGroup(input: { config: PipelineConfig; prepared: PreparedData; prompt: ArtifactRef; group: number[] }): Promise<{ group: number[]; loss: number; examples: ExamplePair[] }> {
+    async scoreExampleGroup(input: { config: PipelineConfig; scope?: string; prepared: PreparedData; prompt: ArtifactRef; group: number[] }): Promise<ScoredExampleGroup> {
       const { config, prepared } = input;
       const pt = config.promptTuning;
+      // A stored score for the same prompt, group and data is reused (a resumed or repeated run skips the S_eval pass).
+      const resultKey =
+        input.scope === undefined
+          ? undefined
+          : stageKey(stageScope(input.scope, 'example-group', { llm: config.llm, promptTuning: pt, group: input.group }, [input.prompt, prepared.sTrain, prepared.sEval, prepared.corpus, prepared.queries]), 'score.json');
+      if (resultKey !== undefined && config.reuseArtifacts) {
+        const existing = await store.stat(resultKey);
+        if (existing) {
+          const parsed = scoredExampleGroupSchema.safeParse(JSON.parse(new TextDecoder().decode(await store.get(existing))));
+          if (!parsed.success) throw new CorruptArtifactError(`${resultKey} is not an example-group score; delete it to score the group again`);
+          return parsed.data;
+        }
+      }
       const llm = await llmFor(config.llm);
       const data = await labeledData(prepared);
       const examples = input.group.map((i) => {
@@ -266,7 +289,9 @@ export function createLlmActivities(deps: { store: ArtifactStore }) {
       const prompt = f32(await store.get(input.prompt));
       const ctx = Context.current();
       const loss = await meanLossHeartbeating(model, prompt, items, pt.evalBatchSize, (done) => ctx.heartbeat({ group: input.group, evalItems: done, of: items.length }));
-      return { group: input.group, loss, examples };
+      const scored: ScoredExampleGroup = { group: input.group, loss, examples };
+      if (resultKey !== undefined) await store.put(resultKey, JSON.stringify(scored));
+      return scored;
     },
 
     /** The shard activity's generator: built once per process for the same shared inputs. */

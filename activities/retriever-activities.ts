@@ -362,6 +362,7 @@ export function createRetrieverActivities(deps: { store: ArtifactStore; graphCac
               weightDecay: r.weightDecay,
               warmupFraction: r.warmupFraction,
               maxGradNorm: r.maxGradNorm,
+              selectStartingEncoder: r.selectStartingEncoder,
               shuffle: (n, e) => shuffled(Array.from({ length: n }, (_, i) => i), createPrng(config.seed, `retriever-epoch-${e}`)),
             },
             {

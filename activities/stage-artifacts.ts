@@ -11,6 +11,7 @@ export const STAGE_CODE_VERSIONS = {
   prepare: 1,
   'bm25-index': 1,
   'tune-prompt': 1,
+  'example-group': 1,
   'weak-filter': 1,
   'train-retriever': 1,
   'corpus-embeddings': 1,

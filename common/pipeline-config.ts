@@ -109,6 +109,10 @@ export const pipelineConfigSchema = z
         similarityScale: z.number().positive().default(20),
         maxSequenceLength: z.number().int().positive().default(256),
         devFraction: z.number().gt(0).lt(1).default(0.2).describe('Share of labeled queries held out for epoch selection'),
+        selectStartingEncoder: z
+          .boolean()
+          .default(false)
+          .describe('true lets the starting encoder (epoch 0) win the epoch selection; false selects among trained epochs, as the authors do'),
         devCorpusSize: z
           .number()
           .int()

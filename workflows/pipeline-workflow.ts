@@ -130,7 +130,7 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
 
     enter('filter-examples');
     // Every candidate group is independent: scored in parallel, one activity each.
-    const scored = await Promise.all(tuned.groups.map((group) => ml.scoreExampleGroup({ config, prepared, prompt: tuned.prompt, group })));
+    const scored = await Promise.all(tuned.groups.map((group) => ml.scoreExampleGroup({ config, scope, prepared, prompt: tuned.prompt, group })));
     exampleGroupLosses = scored.map((s) => s.loss);
     let best = 0;
     scored.forEach((s, i) => {

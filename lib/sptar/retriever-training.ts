@@ -24,6 +24,12 @@ export interface RetrieverTrainingOptions {
   readonly warmupFraction: number;
   readonly maxGradNorm: number;
   readonly shuffle: (n: number, epoch: number) => number[];
+  /**
+   * Whether the starting encoder (epoch 0) competes in the epoch selection. The authors select among trained
+   * epochs; with a pretrained encoder and a small dev split, letting epoch 0 compete can keep the untrained encoder
+   * on dev noise alone (the promotion gate is the place to refuse a worse retriever).
+   */
+  readonly selectStartingEncoder?: boolean;
 }
 
 export interface RetrieverCheckpoint {
@@ -73,8 +79,14 @@ export async function trainRetriever(
   const stepsPerEpoch = Math.ceil(pairs.length / options.batchSize);
   const totalSteps = stepsPerEpoch * options.epochs;
   const warmup = Math.floor(totalSteps * options.warmupFraction);
-  let best = r?.best ?? { epoch: 0, devScore: await objective.devScore(weights), weights: weights.map((w) => Float32Array.from(w)) };
-  const curve = [...(r?.curve ?? [{ epoch: 0, trainLoss: Number.NaN, devScore: best.devScore }])];
+  let best: RetrieverCheckpoint['best'] | undefined = r?.best;
+  let curve: RetrieverCheckpoint['curve'][number][];
+  if (r) curve = [...r.curve];
+  else {
+    const startScore = await objective.devScore(weights);
+    curve = [{ epoch: 0, trainLoss: Number.NaN, devScore: startScore }];
+    if (options.selectStartingEncoder) best = { epoch: 0, devScore: startScore, weights: weights.map((w) => Float32Array.from(w)) };
+  }
 
   for (let epoch = (r?.epoch ?? 0) + 1; epoch <= options.epochs; epoch++) {
     let sum = 0;
@@ -87,8 +99,9 @@ export async function trainRetriever(
     }
     const devScore = await objective.devScore(weights);
     curve.push({ epoch, trainLoss: sum / batches.length, devScore });
-    if (devScore > best.devScore) best = { epoch, devScore, weights: weights.map((w) => Float32Array.from(w)) };
+    if (best === undefined || devScore > best.devScore) best = { epoch, devScore, weights: weights.map((w) => Float32Array.from(w)) };
     await hooks.onEpoch?.({ epoch, weights, optimizer: optimizer.state, best, curve });
   }
-  return { best, curve };
+  // epochs >= 1, so a trained epoch was always considered.
+  return { best: best!, curve };
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { createArtifactStore } from '../../activities/artifact-store/index.ts';
-import { softPromptRecordSchema } from '../../activities/llm-activities.ts';
+import { scoredExampleGroupSchema, softPromptRecordSchema } from '../../activities/llm-activities.ts';
 import type { PipelineProgress } from '../../common/pipeline-stages.ts';
 import { weakPairRowSchema } from '../../common/retriever-types.ts';
 import { TASK_QUEUES } from '../../common/task-queues.ts';
@@ -73,6 +73,15 @@ describe('pipeline with tiny models (real services)', () => {
     const record = softPromptRecordSchema.parse(JSON.parse(new TextDecoder().decode(await store.get(recordKey))));
     assert.equal(record.curve.length, 3); // epoch 0 + 2 epochs
     assert.equal(record.groups.length, 3);
+    // Each candidate group's score is stored for reuse, with the loss the workflow compared.
+    const scoreKeys = (await store.list(`${runName}/example-group/`)).filter((k) => k.endsWith('/score.json'));
+    assert.equal(scoreKeys.length, 3);
+    const stored = await Promise.all(scoreKeys.map(async (k) => scoredExampleGroupSchema.parse(JSON.parse(new TextDecoder().decode(await store.get(k))))));
+    const byGroup = (g: readonly number[]) => stored.find((s) => s.group.join() === g.join())!;
+    record.groups.forEach((g, i) => {
+      assert.equal(byGroup(g).loss, progress.exampleGroupLosses![i]);
+      assert.equal(byGroup(g).examples.length, g.length);
+    });
     // Three retrievers trained (W/O on labeled pairs only, InPars and SPTAR with their kept weak pairs), each
     // with a dev curve from epoch 0 (the starting encoder) to 2; five systems evaluated on the same test queries.
     assert.deepEqual(result.retrievers.map((r) => r.system), ['wo', 'inpars', 'sptar']);

@@ -48,4 +48,27 @@ describe('retriever training loop', () => {
     assert.ok(Math.abs(Math.abs(returned[0]![0]!) - 1) < 1e-5, `clipped to ${returned[0]![0]}`);
     assert.ok(returned.every((g) => Math.abs(g[0]!) <= 1 + 1e-5));
   });
+  it('selects among trained epochs unless the starting encoder may compete', async () => {
+    // The dev score falls as w leaves its start, so epoch 0 has the best dev score.
+    const objective: RetrieverObjective = {
+      async lossAndGradients(ws, batch) {
+        const w = ws[0]![0]!;
+        return { loss: (w - 1) ** 2 * batch.length, gradients: [new Float32Array([2 * (w - 1) * batch.length])] };
+      },
+      async devScore(ws) {
+        return -Math.abs(ws[0]![0]! + 3);
+      },
+    };
+    const pairs = Array.from({ length: 4 }, (_, i) => pair(`q${i}`, `d${i}`));
+    const options = { epochs: 3, batchSize: 2, learningRate: 0.1, weightDecay: 0, warmupFraction: 0, maxGradNorm: 10, shuffle: (n: number) => Array.from({ length: n }, (_, i) => i) };
+    const trained = await trainRetriever([new Float32Array([-3])], pairs, objective, options);
+    assert.deepEqual(trained.curve.map((c) => c.epoch), [0, 1, 2, 3]);
+    assert.equal(trained.curve[0]!.devScore + 0, 0);
+    assert.equal(trained.best.epoch, 1); // the least-moved trained epoch
+    assert.equal(trained.best.devScore, trained.curve[1]!.devScore);
+    assert.ok(trained.best.devScore < 0);
+    const withStart = await trainRetriever([new Float32Array([-3])], pairs, objective, { ...options, selectStartingEncoder: true });
+    assert.equal(withStart.best.epoch, 0);
+    assert.equal(withStart.best.weights[0]![0], -3);
+  });
 });
