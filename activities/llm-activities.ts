@@ -116,7 +116,6 @@ const f32 = (bytes: Uint8Array): Float32Array => {
 };
 const bytesOf = (a: Float32Array): Uint8Array => new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
 
-/** LLM stages: soft prompt tuning, example-group scoring, and the query generator used by generation shards. */
 /** One candidate example group's mean S_eval loss, as stored for reuse. */
 export const scoredExampleGroupSchema = z
   .object({
@@ -127,6 +126,7 @@ export const scoredExampleGroupSchema = z
   .strict();
 export type ScoredExampleGroup = z.infer<typeof scoredExampleGroupSchema>;
 
+/** LLM stages: soft prompt tuning, example-group scoring, and the query generator used by generation shards. */
 export function createLlmActivities(deps: { store: ArtifactStore }) {
   const { store } = deps;
   // One loaded LLM per process (weights are large); keyed by its source.
@@ -263,6 +263,7 @@ export function createLlmActivities(deps: { store: ArtifactStore }) {
       const { config, prepared } = input;
       const pt = config.promptTuning;
       // A stored score for the same prompt, group and data is reused (a resumed or repeated run skips the S_eval pass).
+      // Workflows started before the scope was passed schedule this without one: they score without storing.
       const resultKey =
         input.scope === undefined
           ? undefined

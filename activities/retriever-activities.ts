@@ -126,7 +126,7 @@ export interface CorpusTexts {
   readonly position: Map<string, number>;
 }
 
-async function loadCorpusTexts(path: string): Promise<CorpusTexts> {
+export async function loadCorpusTexts(path: string): Promise<CorpusTexts> {
   const ids: string[] = [];
   const texts: string[] = [];
   const position = new Map<string, number>();
@@ -138,7 +138,7 @@ async function loadCorpusTexts(path: string): Promise<CorpusTexts> {
   return { ids, texts, position };
 }
 
-type Beat = (details: Record<string, unknown>) => void;
+export type Beat = (details: Record<string, unknown>) => void;
 
 /** Heartbeats and honours cancellation (which reaches an activity only through heartbeats). */
 const heartbeat: Beat = (details) => {
@@ -153,7 +153,7 @@ async function encodeCorpus(encoder: DenseEncoder, corpus: CorpusTexts, beat: Be
 }
 
 /** Exact top-k for each query; queries without text are left out of the run (trec_eval then scores them 0). */
-async function denseRun(encoder: DenseEncoder, docs: EmbeddingMatrix, queries: readonly { id: string; text: string }[], beat: Beat): Promise<RankedList[]> {
+export async function denseRun(encoder: DenseEncoder, docs: EmbeddingMatrix, queries: readonly { id: string; text: string }[], beat: Beat): Promise<RankedList[]> {
   const vectors = await encoder.encode(
     queries.map((q) => q.text),
     ENCODE_BATCH,
@@ -162,9 +162,9 @@ async function denseRun(encoder: DenseEncoder, docs: EmbeddingMatrix, queries: r
   return queries.map((q, i) => ({ queryId: q.id, hits: topKDense(vectors.subarray(i * docs.dim, (i + 1) * docs.dim), docs, RETRIEVAL_DEPTH) }));
 }
 
-const toRun = (lists: readonly RankedList[]) => new Map(lists.map((l) => [l.queryId, new Map(l.hits.map((h) => [h.id, h.score]))]));
+export const toRun = (lists: readonly RankedList[]) => new Map(lists.map((l) => [l.queryId, new Map(l.hits.map((h) => [h.id, h.score]))]));
 
-function queriesWithText(qids: Iterable<string>, texts: ReadonlyMap<string, string>): { id: string; text: string }[] {
+export function queriesWithText(qids: Iterable<string>, texts: ReadonlyMap<string, string>): { id: string; text: string }[] {
   const out: { id: string; text: string }[] = [];
   for (const id of [...qids].sort()) {
     const text = texts.get(id);
@@ -193,7 +193,7 @@ async function readWeakPairs(store: ArtifactStore, ref: ArtifactRef, corpus: Cor
 }
 
 /** S_train + S_eval judgements merged (positive grades only): the labeled data the retriever may learn from. */
-function mergeLabeled(a: Qrels, b: Qrels): Map<string, Map<string, number>> {
+export function mergeLabeled(a: Qrels, b: Qrels): Map<string, Map<string, number>> {
   const out = new Map<string, Map<string, number>>();
   for (const qrels of [a, b]) {
     for (const [qid, docs] of qrels) {

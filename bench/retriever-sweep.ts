@@ -13,13 +13,12 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createArtifactStore, type ArtifactStore } from '../activities/artifact-store/index.ts';
 import { withLocalCopies, withScratch } from '../activities/local-copies.ts';
-import { devQueryIds, loadEncoder } from '../activities/retriever-activities.ts';
+import { denseRun, devQueryIds, loadCorpusTexts, loadEncoder, mergeLabeled, queriesWithText, toRun, type Beat } from '../activities/retriever-activities.ts';
 import { parsePipelineConfig } from '../common/pipeline-config.ts';
 import { preparedDataSchema } from '../common/pipeline-stages.ts';
 import { weakPairRowSchema } from '../common/retriever-types.ts';
-import { loadQrels, loadQueries, readCorpus, type Qrels } from '../lib/beir/index.ts';
+import { loadQrels, loadQueries, type Qrels } from '../lib/beir/index.ts';
 import { evaluateRun } from '../lib/metrics/index.ts';
-import { topKDense } from '../lib/retrieval/dense-search.ts';
 import { createPrng, shuffled } from '../lib/splits/prng.ts';
 import { DenseEncoder, EncoderTrainer } from '../lib/sptar/dense-encoder.ts';
 import { trainRetriever, type TrainingPair } from '../lib/sptar/retriever-training.ts';
@@ -65,26 +64,15 @@ console.log(`prepared: ${JSON.stringify(prepared.counts)}`);
 const base = await loadEncoder(config.encoder);
 const maxLength = Math.min(r.maxSequenceLength, base.config.maxPositions);
 
-const data = await withLocalCopies(store, { corpus: prepared.corpus, queries: prepared.queries, sTrain: prepared.sTrain, sEval: prepared.sEval, test: prepared.testQrels }, async (paths) => {
-  const ids: string[] = [];
-  const texts: string[] = [];
-  for await (const row of readCorpus(paths['corpus']!)) {
-    ids.push(row._id);
-    texts.push(`${row.title ?? ''} ${row.text}`.trim());
-  }
-  return {
-    ids,
-    texts,
-    position: new Map(ids.map((id, i) => [id, i])),
-    queries: (await loadQueries(paths['queries']!)).value,
-    sTrain: (await loadQrels(paths['sTrain']!)).value,
-    sEval: (await loadQrels(paths['sEval']!)).value,
-    test: (await loadQrels(paths['test']!)).value,
-  };
-});
+const data = await withLocalCopies(store, { corpus: prepared.corpus, queries: prepared.queries, sTrain: prepared.sTrain, sEval: prepared.sEval, test: prepared.testQrels }, async (paths) => ({
+  ...(await loadCorpusTexts(paths['corpus']!)),
+  queries: (await loadQueries(paths['queries']!)).value,
+  sTrain: (await loadQrels(paths['sTrain']!)).value,
+  sEval: (await loadQrels(paths['sEval']!)).value,
+  test: (await loadQrels(paths['test']!)).value,
+}));
 
-const labeled = new Map<string, Map<string, number>>();
-for (const q of [data.sTrain, data.sEval]) for (const [qid, docs] of q) for (const [d, g] of docs) if (g > 0) labeled.set(qid, new Map([...(labeled.get(qid) ?? []), [d, g]]));
+const labeled = mergeLabeled(data.sTrain, data.sEval);
 const dev = devQueryIds(labeled.keys(), r.devFraction, config.seed);
 const devQrels: Qrels = new Map([...dev].map((q) => [q, labeled.get(q)!]));
 const testQueryIds = new Set(data.test.keys());
@@ -131,12 +119,8 @@ async function scoreEpoch(weights: readonly Float32Array[], trainer: EncoderTrai
     const encoder = await DenseEncoder.open(trainer.withTrained(base.weights, weights), base.config, base.tokenizer, maxLength, { cacheDir });
     try {
       const docs = { ids: data.ids, dim: encoder.dim, data: await encoder.encode(data.texts, 16) };
-      const score = async (qrels: Qrels) => {
-        const qs = [...qrels.keys()].sort().filter((q) => data.queries.has(q));
-        const vectors = await encoder.encode(qs.map((q) => data.queries.get(q)!), 16);
-        const run = new Map(qs.map((q, i) => [q, new Map(topKDense(vectors.subarray(i * docs.dim, (i + 1) * docs.dim), docs, 100).map((h) => [h.id, h.score]))]));
-        return evaluateRun(qrels, run).mean;
-      };
+      const quiet: Beat = () => undefined;
+      const score = async (qrels: Qrels) => evaluateRun(qrels, toRun(await denseRun(encoder, docs, queriesWithText(qrels.keys(), data.queries), quiet))).mean;
       const devMean = await score(devQrels);
       const testMean = await score(data.test);
       return { dev: devMean['ndcg@10']!, test: { ndcg10: testMean['ndcg@10']!, map100: testMean['map@100']!, recall100: testMean['recall@100']!, mrr10: testMean['mrr@10']! } };
