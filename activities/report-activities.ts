@@ -221,6 +221,7 @@ export function createReportActivities(deps: { store: ArtifactStore }) {
           bestEpoch: r.bestEpoch,
           bestDevScore: r.bestDevScore,
           devScore: r.curve.map((c) => ({ epoch: c.epoch, value: c.devScore })),
+          weakEpochs: r.weakEpochs,
         })),
         stageCosts: timings.length > 0 || costs.records.length > 0 ? summariseStageCosts(costs.records, timings) : [],
         promotion: promotion && {

@@ -15,7 +15,7 @@ import { weightsDigest } from '../lib/onnx/graph-cache.ts';
 import { topKDense, type EmbeddingMatrix } from '../lib/retrieval/dense-search.ts';
 import { createPrng, shuffled } from '../lib/splits/prng.ts';
 import { DenseEncoder, EncoderTrainer } from '../lib/sptar/dense-encoder.ts';
-import { trainRetriever as runTrainingLoop, type TrainingPair } from '../lib/sptar/retriever-training.ts';
+import { trainRetriever as runTrainingLoop, type RetrieverCheckpoint, type TrainingPair } from '../lib/sptar/retriever-training.ts';
 import type { TextTokenizer } from '../lib/tokenizers/text-tokenizer.ts';
 import { loadTokenizerJson } from '../lib/tokenizers/tokenizer-files.ts';
 import { loadBertCheckpoint, normaliseCheckpointNames } from '../lib/weights/hf-checkpoint.ts';
@@ -238,8 +238,19 @@ export function devQueryIds(labeledQueryIds: Iterable<string>, fraction: number,
   return new Set(shuffled(ids, createPrng(seed, 'retriever-dev')).slice(0, count));
 }
 
-const checkpointPrefix = (sc: StageScope) => stageKey(sc, 'checkpoints/');
-const checkpointKey = (sc: StageScope, epoch: number) => stageKey(sc, `checkpoints/epoch-${String(epoch).padStart(4, '0')}.ckpt`);
+/**
+ * A training phase: the pairs it trains on, its epochs and where its checkpoints go. The mixed schedule is one phase
+ * over labeled + weak pairs; the weak-first schedule is a phase over the weak pairs, then one over the labeled pairs
+ * starting from the weak phase's selected encoder.
+ */
+interface TrainingPhase {
+  readonly name: 'mixed' | 'weak' | 'labeled';
+  readonly pairs: readonly TrainingPair[];
+  readonly epochs: number;
+}
+
+const checkpointPrefix = (sc: StageScope, phase: TrainingPhase['name']) => stageKey(sc, phase === 'mixed' ? 'checkpoints/' : `checkpoints-${phase}/`);
+const checkpointKey = (sc: StageScope, phase: TrainingPhase['name'], epoch: number) => `${checkpointPrefix(sc, phase)}epoch-${String(epoch).padStart(4, '0')}.ckpt`;
 
 /** Dense retrieval stages: training the retriever (resumable per epoch) and evaluating dense systems. */
 export function createRetrieverActivities(deps: { store: ArtifactStore; graphCacheDir?: string }) {
@@ -321,15 +332,17 @@ export function createRetrieverActivities(deps: { store: ArtifactStore; graphCac
 
         const trainer = await EncoderTrainer.open(base.weights, base.config, base.tokenizer, { scale: r.similarityScale, maxLength }, { cacheDir: graphCacheDir });
         const layout: TrainableLayout = { names: trainer.weightNames, shapes: new Map(trainer.weightNames.map((n) => [n, base.weights.get(n)!.dims])) };
-        try {
-          const stored = await store.list(checkpointPrefix(sc));
-          const latest = stored.at(-1);
-          const resumeFrom = latest === undefined ? undefined : deserializeCheckpoint(await store.get(latest), latest, layout);
+        const latestCheckpoint = async (phase: TrainingPhase) => {
+          const latest = (await store.list(checkpointPrefix(sc, phase.name))).at(-1);
+          return latest === undefined ? undefined : deserializeCheckpoint(await store.get(latest), latest, layout);
+        };
+        /** One phase of the training loop, resumed from its latest stored checkpoint. */
+        const runPhase = async (phase: TrainingPhase, initial: readonly Float32Array[], resumeFrom: RetrieverCheckpoint | undefined) => {
           let epoch = (resumeFrom?.epoch ?? 0) + 1;
           let step = 0;
-          const result = await runTrainingLoop(
-            trainer.trainable(base.weights),
-            pairs,
+          return runTrainingLoop(
+            initial,
+            phase.pairs,
             {
               async lossAndGradients(weights, batch) {
                 const out = await trainer.lossAndGradients(
@@ -338,7 +351,7 @@ export function createRetrieverActivities(deps: { store: ArtifactStore; graphCac
                   batch.map((p) => docText(p.docId)),
                 );
                 step++;
-                heartbeat({ epoch, step });
+                heartbeat({ phase: phase.name, epoch, step });
                 return out;
               },
               async devScore(weights) {
@@ -346,7 +359,7 @@ export function createRetrieverActivities(deps: { store: ArtifactStore; graphCac
                 return withScratch(async (cacheDir) => {
                   const encoder = await DenseEncoder.open(trainer.withTrained(base.weights, weights), base.config, base.tokenizer, maxLength, { cacheDir });
                   try {
-                    const beat: Beat = (d) => heartbeat({ epoch, step, dev: d });
+                    const beat: Beat = (d) => heartbeat({ phase: phase.name, epoch, step, dev: d });
                     const lists = await denseRun(encoder, await encodeCorpus(encoder, devCorpus, beat), devQueries, beat);
                     return evaluateRun(devQrels, toRun(lists), { metrics: [{ kind: 'ndcg', k: 10 }] }).mean['ndcg@10']!;
                   } finally {
@@ -356,28 +369,61 @@ export function createRetrieverActivities(deps: { store: ArtifactStore; graphCac
               },
             },
             {
-              epochs: r.epochs,
+              epochs: phase.epochs,
               batchSize: r.batchSize,
               learningRate: r.learningRate,
               weightDecay: r.weightDecay,
               warmupFraction: r.warmupFraction,
               maxGradNorm: r.maxGradNorm,
               selectStartingEncoder: r.selectStartingEncoder,
-              shuffle: (n, e) => shuffled(Array.from({ length: n }, (_, i) => i), createPrng(config.seed, `retriever-epoch-${e}`)),
+              // The mixed phase keeps the seed names of runs before weak-first existed, so their results still match.
+              shuffle: (n, e) => shuffled(Array.from({ length: n }, (_, i) => i), createPrng(config.seed, phase.name === 'mixed' ? `retriever-epoch-${e}` : `retriever-${phase.name}-epoch-${e}`)),
             },
             {
               resumeFrom,
               async onEpoch(c) {
-                const key = checkpointKey(sc, c.epoch);
+                const key = checkpointKey(sc, phase.name, c.epoch);
                 await store.put(key, serializeCheckpoint(c, layout));
                 // Only the latest checkpoint is needed to resume; a MiniLM one is ~350 MB.
-                for (const old of await store.list(checkpointPrefix(sc))) if (old !== key) await store.delete(old);
-                heartbeat({ epoch: c.epoch, step, checkpoint: key });
+                for (const old of await store.list(checkpointPrefix(sc, phase.name))) if (old !== key) await store.delete(old);
+                heartbeat({ phase: phase.name, epoch: c.epoch, step, checkpoint: key });
                 epoch = c.epoch + 1;
                 step = 0;
               },
             },
           );
+        };
+        try {
+          const start = trainer.trainable(base.weights);
+          let result: Awaited<ReturnType<typeof runPhase>>;
+          let weakEpochs = 0;
+          const phases: TrainingPhase[] =
+            r.weakSchedule === 'weak-first' && pairs.length > labeledPairs
+              ? [
+                  { name: 'weak', pairs: pairs.slice(labeledPairs), epochs: r.weakEpochs },
+                  { name: 'labeled', pairs: pairs.slice(0, labeledPairs), epochs: r.epochs },
+                ]
+              : [{ name: 'mixed', pairs, epochs: r.epochs }];
+          if (phases.length === 1) {
+            result = await runPhase(phases[0]!, start, await latestCheckpoint(phases[0]!));
+          } else {
+            const [weak, labeledPhase] = phases as [TrainingPhase, TrainingPhase];
+            // A stored labeled-phase checkpoint means the weak phase is done; its last checkpoint holds the encoder the
+            // labeled phase started from, and is kept until the whole training is done.
+            const labeledResume = await latestCheckpoint(labeledPhase);
+            const weakResume = await latestCheckpoint(weak);
+            if (weakResume === undefined && labeledResume !== undefined) throw new CorruptArtifactError(`${checkpointPrefix(sc, 'weak')}: the weak phase's checkpoint is missing while the labeled phase has one; delete ${checkpointPrefix(sc, 'labeled')} to train again`);
+            const weakDone = weakResume !== undefined && weakResume.epoch >= weak.epochs;
+            const weakResult = weakDone ? { best: weakResume.best, curve: weakResume.curve } : await runPhase(weak, start, weakResume);
+            const labeledResult = await runPhase(labeledPhase, weakResult.best.weights, labeledResume);
+            weakEpochs = weak.epochs;
+            // One curve: the weak epochs, then the labeled ones numbered on from them (the labeled phase's epoch 0 is the
+            // weak phase's selected encoder, already on the curve).
+            result = {
+              best: { ...labeledResult.best, epoch: labeledResult.best.epoch + weakEpochs },
+              curve: [...weakResult.curve, ...labeledResult.curve.filter((p) => p.epoch > 0).map((p) => ({ ...p, epoch: p.epoch + weakEpochs }))],
+            };
+          }
           const bestWeights = trainer.withTrained(base.weights, result.best.weights);
           const out: TrainedRetriever = {
             system,
@@ -386,10 +432,11 @@ export function createRetrieverActivities(deps: { store: ArtifactStore; graphCac
             curve: result.curve.map((p) => ({ epoch: p.epoch, trainLoss: Number.isNaN(p.trainLoss) ? null : p.trainLoss, devScore: p.devScore })),
             bestEpoch: result.best.epoch,
             bestDevScore: result.best.devScore,
+            weakEpochs,
             counts: { labeledPairs, weakPairs: pairs.length - labeledPairs, devQueries: dev.size },
           };
           await store.put(resultKey, JSON.stringify(out));
-          for (const old of await store.list(checkpointPrefix(sc))) await store.delete(old);
+          for (const phase of phases) for (const old of await store.list(checkpointPrefix(sc, phase.name))) await store.delete(old);
           return out;
         } finally {
           await trainer.release();

@@ -114,7 +114,12 @@ const denseSeconds = wallOf('evaluateDense');
 const denseRuns = countOf('evaluateDense');
 const encoderDocsPerSecond = denseSeconds > 0 ? (denseRuns * (documents + testQueries)) / denseSeconds : null;
 // Retriever training scales with its training pairs times epochs; seconds per pair-epoch over the trained systems.
-const trainPairEpochs = result.retrievers.reduce((s, r) => s + (r.counts.labeledPairs + r.counts.weakPairs) * Math.max(1, r.curve.length - 1), 0);
+// A weak-first retriever trains its weak pairs for its weak epochs and its labeled pairs for the rest.
+const pairEpochsOf = (r: PipelineResult['retrievers'][number]) => {
+  const trained = Math.max(1, r.curve.length - 1);
+  return r.weakEpochs > 0 ? r.counts.weakPairs * r.weakEpochs + r.counts.labeledPairs * (trained - r.weakEpochs) : (r.counts.labeledPairs + r.counts.weakPairs) * trained;
+};
+const trainPairEpochs = result.retrievers.reduce((s, r) => s + pairEpochsOf(r), 0);
 const trainSecondsPerPairEpoch = trainPairEpochs > 0 ? wallOf('trainRetriever') / trainPairEpochs : null;
 const retention = filterQueries > 0 ? result.weakData.reduce((s, w) => s + w.kept, 0) / filterQueries : 0;
 
@@ -134,7 +139,8 @@ function projectHours(docs: number, workers: number): number | null {
   const epochs = config.retriever.epochs;
   // W/O trains on the labeled pairs; the augmented systems on labeled + kept weak pairs. Each is one activity, but
   // the three run on different workers when there are several.
-  const trainEach = result.retrievers.map((r) => trainSecondsPerPairEpoch * epochs * (r.system === 'wo' ? labeled : labeled + retention * docs));
+  const weakEpochs = config.retriever.weakSchedule === 'weak-first' ? config.retriever.weakEpochs : epochs;
+  const trainEach = result.retrievers.map((r) => trainSecondsPerPairEpoch * (epochs * labeled + (r.system === 'wo' ? 0 : weakEpochs * retention * docs)));
   const training = workers >= trainEach.length ? Math.max(...trainEach) : trainEach.reduce((s, x) => s + x, 0) / workers;
   const dense = (denseRuns * corpus) / encoderDocsPerSecond / Math.min(workers, Math.max(1, denseRuns));
   return (generation + filter + tuningSeconds + groups + training + dense) / 3600;
@@ -154,7 +160,7 @@ const out = {
   },
   metrics: Object.fromEntries(result.evaluations.map((e) => [e.system, e.metrics])),
   weakData: weak,
-  retrievers: result.retrievers.map((r) => ({ system: r.system, bestEpoch: r.bestEpoch, bestDevScore: r.bestDevScore, counts: r.counts, curve: r.curve })),
+  retrievers: result.retrievers.map((r) => ({ system: r.system, bestEpoch: r.bestEpoch, bestDevScore: r.bestDevScore, weakEpochs: r.weakEpochs, counts: r.counts, curve: r.curve })),
   promptTuning: progress?.promptTuning ?? null,
   exampleGroupLosses: progress?.exampleGroupLosses ?? null,
   promotion: result.promotion,

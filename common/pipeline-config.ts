@@ -120,6 +120,13 @@ export const pipelineConfigSchema = z
           .nullable()
           .default(null)
           .describe('Documents the dev queries search each epoch: their judged documents plus a seeded sample; null = the whole corpus'),
+        weakSchedule: z
+          .enum(['mixed', 'weak-first'])
+          .default('mixed')
+          .describe(
+            "How weak pairs meet labeled ones: 'mixed' shuffles labeled and weak pairs together for every epoch (the authors' recipe); 'weak-first' trains weakEpochs on the weak pairs, then the configured epochs on the labeled pairs from that encoder",
+          ),
+        weakEpochs: z.number().int().positive().default(1).describe("Epochs over the weak pairs before the labeled epochs (weakSchedule 'weak-first' only)"),
       })
       .strict()
       .prefault({}),

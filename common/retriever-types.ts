@@ -33,6 +33,12 @@ export const trainedRetrieverSchema = z
     curve: z.array(devCurvePointSchema),
     bestEpoch: z.number().int().nonnegative().describe('0 means no epoch beat the starting encoder on the dev queries'),
     bestDevScore: z.number(),
+    weakEpochs: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(0)
+      .describe("Leading epochs of the curve that trained on the weak pairs alone (retriever.weakSchedule 'weak-first'); 0 when labeled and weak pairs were mixed"),
     counts: z.object({
       labeledPairs: z.number().int().describe('labeled training pairs (dev queries excluded)'),
       weakPairs: z.number().int(),

@@ -1,7 +1,7 @@
 // The run report as one self-contained HTML file: inline CSS and SVG charts, no scripts, nothing fetched, so it
 // opens offline from the artifact store. Every text passes through escapeHtml.
 import { escapeHtml as h } from './html-escape.ts';
-import { binLabel, fmt4, percent, pValue, seconds, signed4, unionEpochs, type RunReport } from './run-report.ts';
+import { binLabel, fmt4, percent, pValue, seconds, signed4, unionEpochs, weakPhaseNote, type RunReport } from './run-report.ts';
 import { svgBarChart } from './svg-bar-chart.ts';
 import { svgLineChart } from './svg-line-chart.ts';
 
@@ -80,6 +80,8 @@ function curvesSection(r: RunReport): string {
     const epochs = unionEpochs(retrievers.map((x) => x.devScore));
     const rows = epochs.map((e) => [{ num: String(e) }, ...retrievers.map((x) => ({ num: ((p) => (p ? fmt4(p.value) : ''))(x.devScore.find((q) => q.epoch === e)) }))]);
     out.push(table('retriever-curves', [{ num: 'epoch' }, ...retrievers.map((x) => ({ num: `${x.name} (best epoch ${x.bestEpoch})` }))], rows));
+    const note = weakPhaseNote(retrievers);
+    if (note) out.push(`<p>${h(note)}</p>`);
   }
   return out.join('');
 }

@@ -1,6 +1,6 @@
 // The run report as Markdown: what ran, on what data, how each system scored, and (when the run produced them)
 // significance, weak data, training curves, promotion and per-stage costs.
-import { binLabel, fmt4, percent, pValue, seconds, signed4, unionEpochs, type RunReport } from './run-report.ts';
+import { binLabel, fmt4, percent, pValue, seconds, signed4, unionEpochs, weakPhaseNote, type RunReport } from './run-report.ts';
 
 export type { ReportMetrics, RunReport } from './run-report.ts';
 
@@ -63,6 +63,8 @@ function curvesSection(r: RunReport, lines: string[]): void {
       lines.push(`| ${e} | ${retrievers.map((x) => { const p = x.devScore.find((q) => q.epoch === e); return p ? fmt4(p.value) : ''; }).join(' | ')} |`);
     }
     lines.push('', `Best epochs: ${retrievers.map((x) => `${x.name} ${x.bestEpoch} (${fmt4(x.bestDevScore)})`).join(', ')}.`, '');
+    const note = weakPhaseNote(retrievers);
+    if (note) lines.push(note, '');
   }
 }
 

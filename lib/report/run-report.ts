@@ -49,10 +49,25 @@ export interface RunReport {
   /** S_eval loss per prompt-tuning epoch (epoch 0 = the initial prompt). */
   readonly promptTuning?: { readonly bestEpoch: number; readonly evalLoss: readonly CurvePoint[] } | null;
   /** Dev nDCG@10 per epoch of each trained retriever. */
-  readonly retrievers?: readonly { readonly name: string; readonly bestEpoch: number; readonly bestDevScore: number; readonly devScore: readonly CurvePoint[] }[];
+  readonly retrievers?: readonly {
+    readonly name: string;
+    readonly bestEpoch: number;
+    readonly bestDevScore: number;
+    readonly devScore: readonly CurvePoint[];
+    /** Leading epochs trained on weak pairs alone (weak-first schedule); absent or 0 when pairs were mixed. */
+    readonly weakEpochs?: number;
+  }[];
   readonly stageCosts?: readonly StageCostRow[];
   readonly promotion?: PromotionSection | null;
   readonly artifacts: readonly { readonly key: string; readonly sha256: string; readonly bytes: number }[];
+}
+
+/** A sentence naming the epochs each retriever trained on weak pairs alone, or '' when every retriever mixed its pairs. */
+export function weakPhaseNote(retrievers: NonNullable<RunReport['retrievers']>): string {
+  const weakFirst = retrievers.filter((x) => (x.weakEpochs ?? 0) > 0);
+  if (weakFirst.length === 0) return '';
+  const span = (w: number) => (w === 1 ? 'epoch 1' : `epochs 1-${w}`);
+  return `Weak-first schedule: ${weakFirst.map((x) => `${x.name} trained ${span(x.weakEpochs!)} on its weak pairs alone, the later epochs on the labeled pairs`).join('; ')}.`;
 }
 
 export const fmt4 = (x: number): string => x.toFixed(4);

@@ -167,6 +167,64 @@ describe('retriever activities on a tiny BERT', { skip: skipUnlessInstalled(MINI
     assert.deepEqual((await killed.store.list('synthetic/train-retriever/')).filter((k) => k.includes('/checkpoints/')), []);
   });
 
+  it('weak-first trains the weak pairs alone, then the labeled pairs, and resumes inside the labeled phase', async () => {
+    const cfg = config({ epochs: 3, weakSchedule: 'weak-first', weakEpochs: 2 });
+    const weak = jsonl(TOPICS.map(([, b, , d], i) => ({ queryId: `weak-doc${i}`, docId: `doc${i}`, query: `${b} near ${d}`, rank: 1 })));
+
+    const whole = await setup('weak-first-whole');
+    const input = { config: cfg, scope: 'synthetic', prepared: whole.prepared, weakPairs: [await whole.store.put('data/weak.jsonl', weak)], system: 'sptar' as const };
+    const env = new MockActivityEnvironment();
+    const steps = new Map<string, number>();
+    env.on('heartbeat', (d: { phase?: string; epoch?: number; step?: number }) => {
+      if (d.phase === undefined || d.step === undefined) return;
+      const key = `${d.phase}/${d.epoch}`;
+      steps.set(key, Math.max(steps.get(key) ?? 0, d.step));
+    });
+    const uninterrupted = await inActivity(env, whole.activities.trainRetriever, input);
+    assert.deepEqual(uninterrupted.counts, { labeledPairs: 64, weakPairs: 40, devQueries: 16 });
+    assert.equal(uninterrupted.weakEpochs, 2);
+    // Epoch 0 (starting encoder), 2 weak epochs, 3 labeled epochs numbered on from them.
+    assert.deepEqual(uninterrupted.curve.map((p) => p.epoch), [0, 1, 2, 3, 4, 5]);
+    assert.ok(uninterrupted.bestEpoch >= 3, `the selected epoch is a labeled one, got ${uninterrupted.bestEpoch}`);
+    // 40 weak pairs with distinct queries and documents at batch 16: 3 batches per weak epoch. 64 labeled pairs at
+    // batch 16 need at least 4; the weak phase never sees them and the labeled phase never sees the weak pairs.
+    assert.equal(steps.get('weak/1'), 3);
+    assert.equal(steps.get('weak/2'), 3);
+    assert.equal(steps.get('weak/3'), undefined);
+    for (const e of [1, 2, 3]) assert.ok((steps.get(`labeled/${e}`) ?? 0) >= 4, `labeled epoch ${e}: ${steps.get(`labeled/${e}`)} steps`);
+
+    // The mixed schedule on the same pairs trains another encoder.
+    const mixed = await setup('weak-first-mixed');
+    const mixedResult = await inActivity(new MockActivityEnvironment(), mixed.activities.trainRetriever, {
+      ...input, config: config({ epochs: 3 }), prepared: mixed.prepared, weakPairs: [await mixed.store.put('data/weak.jsonl', weak)],
+    });
+    assert.equal(mixedResult.weakEpochs, 0);
+    assert.notEqual(mixedResult.encoder.sha256, uninterrupted.encoder.sha256);
+
+    const killed = await setup('weak-first-killed');
+    const killedInput = { ...input, prepared: killed.prepared, weakPairs: [await killed.store.put('data/weak.jsonl', weak)] };
+    const first = new MockActivityEnvironment();
+    first.on('heartbeat', (d: { phase?: string; epoch?: number }) => {
+      if (d.phase === 'labeled' && d.epoch === 2) throw new Error('worker lost');
+    });
+    await assert.rejects(inActivity(first, killed.activities.trainRetriever, killedInput), /worker lost/);
+    const stored = (await killed.store.list('synthetic/train-retriever/')).filter((k) => k.includes('/checkpoints'));
+    assert.equal(stored.length, 2);
+    assert.ok(stored.some((k) => /\/checkpoints-weak\/epoch-0002\.ckpt$/.test(k)), stored.join(', '));
+    assert.ok(stored.some((k) => /\/checkpoints-labeled\/epoch-0001\.ckpt$/.test(k)), stored.join(', '));
+
+    const second = new MockActivityEnvironment();
+    const seen = new Set<string>();
+    second.on('heartbeat', (d: { phase?: string; epoch?: number }) => {
+      if (d.phase !== undefined) seen.add(`${d.phase}/${d.epoch}`);
+    });
+    const resumed = await inActivity(second, killed.activities.trainRetriever, killedInput);
+    assert.deepEqual([...seen].sort(), ['labeled/2', 'labeled/3']);
+    assert.equal(resumed.encoder.sha256, uninterrupted.encoder.sha256);
+    assert.deepEqual(resumed.curve, uninterrupted.curve);
+    assert.deepEqual((await killed.store.list('synthetic/train-retriever/')).filter((k) => k.includes('/checkpoints')), []);
+  });
+
   it('the exported encoder loads as a HuggingFace folder and encodes as the evaluated encoder did', async () => {
     assert.ok(lift, 'the training test ran first');
     const { store, prepared, trained } = lift;

@@ -88,6 +88,7 @@ export async function reportFixture(): Promise<{ store: LocalArtifactStore; dir:
     encoderConfig: ref(`${RUN_ID}/train/${system}/config.json`),
     curve: scores.map((devScore, epoch) => ({ epoch, trainLoss: epoch === 0 ? null : 1 / epoch, devScore })),
     bestEpoch: scores.indexOf(Math.max(...scores)),
+    weakEpochs: 0,
     bestDevScore: Math.max(...scores),
     counts: { labeledPairs: 10, weakPairs: system === 'wo' ? 0 : 3, devQueries: 5 },
   });
