@@ -3,7 +3,7 @@
 // worker threads' work is included) and stores one small record per attempt under
 // `costs/<root pipeline workflow id>/`. The report sums them per stage. Model workers run one activity at a time,
 // so there the CPU delta is the activity's own; on the orchestrator queue concurrent activities share it.
-import type { Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import type { ActivityInboundCallsInterceptor, ActivityInterceptorsFactory } from '@temporalio/worker';
 import { costRecordSchema, type CostRecord } from '../lib/report/stage-costs.ts';
 import type { ArtifactStore } from './artifact-store/index.ts';
@@ -19,6 +19,23 @@ export const costPrefix = (pipelineWorkflowId: string): string => `costs/${keySe
 export function costKey(record: CostRecord): string {
   const name = `${record.activityType}-${keySegment(record.workflowId)}-${keySegment(record.activityId)}-attempt-${record.attempt}`;
   return `${costPrefix(record.workflowId)}${name}.json`;
+}
+
+const reusedAttempts = new WeakSet<Context>();
+
+/**
+ * Marks the running activity attempt as having returned a stored result instead of computing it, so its cost
+ * record says so and throughput figures leave it out. Outside an activity (tests calling stages directly) it does
+ * nothing.
+ */
+export function markReused(): void {
+  let ctx: Context;
+  try {
+    ctx = Context.current();
+  } catch {
+    return;
+  }
+  reusedAttempts.add(ctx);
 }
 
 export interface CostInterceptorOptions {
@@ -61,6 +78,7 @@ class CostInterceptor implements ActivityInboundCallsInterceptor {
       wallSeconds,
       cpuSeconds,
       ok,
+      reused: reusedAttempts.has(this.ctx),
     };
     try {
       await this.options.store.put(costKey(record), JSON.stringify(record));

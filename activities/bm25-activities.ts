@@ -12,6 +12,7 @@ import { CorruptArtifactError, DataFormatError } from '../common/errors.ts';
 import { weakPairRowSchema } from '../common/retriever-types.ts';
 import { appendFile } from 'node:fs/promises';
 import type { ArtifactStore } from './artifact-store/index.ts';
+import { markReused } from './activity-costs.ts';
 import { withLocalCopies } from './local-copies.ts';
 import { stageKey, stageScope, storeOnce } from './stage-artifacts.ts';
 
@@ -37,13 +38,14 @@ export function createBm25Activities(deps: { store: ArtifactStore }) {
       const { config, scope, prepared } = input;
       const params = { backend: config.weakFilter.backend, k1: config.weakFilter.k1, b: config.weakFilter.b };
       const sc = stageScope(scope, 'bm25-index', params, [prepared.corpus]);
-      const { ref } = await storeOnce(store, stageKey(sc, `${params.backend}.bm25`), config.reuseArtifacts, () =>
+      const { ref, reused } = await storeOnce(store, stageKey(sc, `${params.backend}.bm25`), config.reuseArtifacts, () =>
         withLocalCopies(store, { corpus: prepared.corpus }, async (paths) => {
           Context.current().heartbeat({ step: 'indexing' });
           const index = await indexDocuments(readCorpus(paths['corpus']!), params);
           return index.serialize();
         }),
       );
+      if (reused) markReused();
       return ref;
     },
 

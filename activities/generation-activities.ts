@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { CorruptArtifactError, DataFormatError } from '../common/errors.ts';
 import { shardResultSchema, type ShardResult } from '../common/generation-types.ts';
 import type { ArtifactStore } from './artifact-store/index.ts';
+import { markReused } from './activity-costs.ts';
 
 export interface GenerateShardInput {
   readonly index: number;
@@ -78,6 +79,7 @@ export function createGenerationActivities(deps: GenerationDeps): GenerationActi
       if (existing) {
         const stored = shardResultSchema.safeParse(JSON.parse(new TextDecoder().decode(await store.get(existing))));
         if (!stored.success) throw new CorruptArtifactError(`${resultKey} is not a shard result; delete it to regenerate the shard`);
+        markReused();
         return { ...stored.data, reused: true };
       }
 

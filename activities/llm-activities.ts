@@ -23,6 +23,7 @@ import type { TextTokenizer } from '../lib/tokenizers/text-tokenizer.ts';
 import { loadGguf } from '../lib/weights/gguf.ts';
 import { INPARS_EXAMPLES, type ExamplePair } from '../lib/weak-data/index.ts';
 import type { ArtifactStore } from './artifact-store/index.ts';
+import { markReused } from './activity-costs.ts';
 import type { QueryGenerator } from './generation-activities.ts';
 import { withLocalCopies } from './local-copies.ts';
 import { canonicalJson, stageKey, stageScope } from './stage-artifacts.ts';
@@ -184,6 +185,7 @@ export function createLlmActivities(deps: { store: ArtifactStore }) {
         const [rec, prm] = await Promise.all([store.stat(recordKey), store.stat(promptKey)]);
         if (rec && prm) {
           const r = softPromptRecordSchema.parse(JSON.parse(new TextDecoder().decode(await store.get(rec))));
+          markReused();
           return { prompt: prm, record: rec, bestEpoch: r.bestEpoch, bestEvalLoss: r.bestEvalLoss, initialEvalLoss: r.initialEvalLoss, groups: r.groups };
         }
       }
@@ -273,6 +275,7 @@ export function createLlmActivities(deps: { store: ArtifactStore }) {
         if (existing) {
           const parsed = scoredExampleGroupSchema.safeParse(JSON.parse(new TextDecoder().decode(await store.get(existing))));
           if (!parsed.success) throw new CorruptArtifactError(`${resultKey} is not an example-group score; delete it to score the group again`);
+          markReused();
           return parsed.data;
         }
       }

@@ -11,6 +11,7 @@ import { LineWriter, loadQrels, loadQueries, readCorpus, writeQrels, writeQuerie
 import { makeSptarSplits } from '../lib/splits/sptar-splits.ts';
 import { hashFile } from './artifact-store/artifact-store.ts';
 import type { ArtifactStore } from './artifact-store/index.ts';
+import { markReused } from './activity-costs.ts';
 import { withScratch } from './local-copies.ts';
 import { stageKey, stageScope } from './stage-artifacts.ts';
 
@@ -71,6 +72,7 @@ export function createPrepareActivities(deps: { store: ArtifactStore }) {
         if (existing) {
           const parsed = preparedDataSchema.safeParse(JSON.parse(new TextDecoder().decode(await store.get(existing))));
           if (!parsed.success) throw new CorruptArtifactError(`${resultKey} is not a prepared-data record; delete it to prepare again`);
+          markReused();
           return parsed.data;
         }
       }

@@ -15,12 +15,13 @@ import { weightsDigest } from '../lib/onnx/graph-cache.ts';
 import { topKDense, type EmbeddingMatrix } from '../lib/retrieval/dense-search.ts';
 import { createPrng, shuffled } from '../lib/splits/prng.ts';
 import { DenseEncoder, EncoderTrainer } from '../lib/sptar/dense-encoder.ts';
-import { trainRetriever as runTrainingLoop, type RetrieverCheckpoint, type TrainingPair } from '../lib/sptar/retriever-training.ts';
+import { trainingPhases, trainPhases, type TrainingPair, type TrainingPhase } from '../lib/sptar/retriever-training.ts';
 import type { TextTokenizer } from '../lib/tokenizers/text-tokenizer.ts';
 import { loadTokenizerJson } from '../lib/tokenizers/tokenizer-files.ts';
 import { loadBertCheckpoint, normaliseCheckpointNames } from '../lib/weights/hf-checkpoint.ts';
 import { parseSafetensors, serializeSafetensors } from '../lib/weights/safetensors.ts';
 import type { ArtifactStore } from './artifact-store/index.ts';
+import { markReused } from './activity-costs.ts';
 import { withLocalCopies, withScratch } from './local-copies.ts';
 import { deserializeCheckpoint, deserializeEmbeddings, serializeCheckpoint, serializeEmbeddings, type TrainableLayout } from './retriever-artifacts.ts';
 import { stageKey, stageScope, type StageScope } from './stage-artifacts.ts';
@@ -238,17 +239,7 @@ export function devQueryIds(labeledQueryIds: Iterable<string>, fraction: number,
   return new Set(shuffled(ids, createPrng(seed, 'retriever-dev')).slice(0, count));
 }
 
-/**
- * A training phase: the pairs it trains on, its epochs and where its checkpoints go. The mixed schedule is one phase
- * over labeled + weak pairs; the weak-first schedule is a phase over the weak pairs, then one over the labeled pairs
- * starting from the weak phase's selected encoder.
- */
-interface TrainingPhase {
-  readonly name: 'mixed' | 'weak' | 'labeled';
-  readonly pairs: readonly TrainingPair[];
-  readonly epochs: number;
-}
-
+/** Checkpoints per training phase; the mixed phase keeps the key of runs before phases existed. */
 const checkpointPrefix = (sc: StageScope, phase: TrainingPhase['name']) => stageKey(sc, phase === 'mixed' ? 'checkpoints/' : `checkpoints-${phase}/`);
 const checkpointKey = (sc: StageScope, phase: TrainingPhase['name'], epoch: number) => `${checkpointPrefix(sc, phase)}epoch-${String(epoch).padStart(4, '0')}.ckpt`;
 
@@ -284,6 +275,7 @@ export function createRetrieverActivities(deps: { store: ArtifactStore; graphCac
         if (existing) {
           const parsed = trainedRetrieverSchema.safeParse(JSON.parse(new TextDecoder().decode(await store.get(existing))));
           if (!parsed.success) throw new CorruptArtifactError(`${resultKey} is not a training result; delete it to train again`);
+          markReused();
           return parsed.data;
         }
       }
@@ -332,18 +324,16 @@ export function createRetrieverActivities(deps: { store: ArtifactStore; graphCac
 
         const trainer = await EncoderTrainer.open(base.weights, base.config, base.tokenizer, { scale: r.similarityScale, maxLength }, { cacheDir: graphCacheDir });
         const layout: TrainableLayout = { names: trainer.weightNames, shapes: new Map(trainer.weightNames.map((n) => [n, base.weights.get(n)!.dims])) };
-        const latestCheckpoint = async (phase: TrainingPhase) => {
-          const latest = (await store.list(checkpointPrefix(sc, phase.name))).at(-1);
-          return latest === undefined ? undefined : deserializeCheckpoint(await store.get(latest), latest, layout);
-        };
-        /** One phase of the training loop, resumed from its latest stored checkpoint. */
-        const runPhase = async (phase: TrainingPhase, initial: readonly Float32Array[], resumeFrom: RetrieverCheckpoint | undefined) => {
-          let epoch = (resumeFrom?.epoch ?? 0) + 1;
-          let step = 0;
-          return runTrainingLoop(
-            initial,
-            phase.pairs,
-            {
+        const phases = trainingPhases(pairs.slice(0, labeledPairs), pairs.slice(labeledPairs), r.weakSchedule, r.epochs, r.weakEpochs);
+        // The epoch each phase is in (for heartbeats) and the step within it.
+        const epochOf = new Map<TrainingPhase['name'], number>();
+        const epoch = (phase: TrainingPhase) => epochOf.get(phase.name) ?? 1;
+        let step = 0;
+        try {
+          const result = await trainPhases(
+            trainer.trainable(base.weights),
+            phases,
+            (phase) => ({
               async lossAndGradients(weights, batch) {
                 const out = await trainer.lossAndGradients(
                   weights,
@@ -351,7 +341,7 @@ export function createRetrieverActivities(deps: { store: ArtifactStore; graphCac
                   batch.map((p) => docText(p.docId)),
                 );
                 step++;
-                heartbeat({ phase: phase.name, epoch, step });
+                heartbeat({ phase: phase.name, epoch: epoch(phase), step });
                 return out;
               },
               async devScore(weights) {
@@ -359,7 +349,7 @@ export function createRetrieverActivities(deps: { store: ArtifactStore; graphCac
                 return withScratch(async (cacheDir) => {
                   const encoder = await DenseEncoder.open(trainer.withTrained(base.weights, weights), base.config, base.tokenizer, maxLength, { cacheDir });
                   try {
-                    const beat: Beat = (d) => heartbeat({ phase: phase.name, epoch, step, dev: d });
+                    const beat: Beat = (d) => heartbeat({ phase: phase.name, epoch: epoch(phase), step, dev: d });
                     const lists = await denseRun(encoder, await encodeCorpus(encoder, devCorpus, beat), devQueries, beat);
                     return evaluateRun(devQrels, toRun(lists), { metrics: [{ kind: 'ndcg', k: 10 }] }).mean['ndcg@10']!;
                   } finally {
@@ -367,63 +357,36 @@ export function createRetrieverActivities(deps: { store: ArtifactStore; graphCac
                   }
                 });
               },
-            },
+            }),
             {
-              epochs: phase.epochs,
               batchSize: r.batchSize,
               learningRate: r.learningRate,
               weightDecay: r.weightDecay,
               warmupFraction: r.warmupFraction,
               maxGradNorm: r.maxGradNorm,
               selectStartingEncoder: r.selectStartingEncoder,
-              // The mixed phase keeps the seed names of runs before weak-first existed, so their results still match.
-              shuffle: (n, e) => shuffled(Array.from({ length: n }, (_, i) => i), createPrng(config.seed, phase.name === 'mixed' ? `retriever-epoch-${e}` : `retriever-${phase.name}-epoch-${e}`)),
+              // The mixed phase keeps the seed names of runs before phases existed, so their results still match.
+              shuffle: (phase, n, e) => shuffled(Array.from({ length: n }, (_, i) => i), createPrng(config.seed, phase.name === 'mixed' ? `retriever-epoch-${e}` : `retriever-${phase.name}-epoch-${e}`)),
             },
             {
-              resumeFrom,
-              async onEpoch(c) {
+              async resumeFrom(phase) {
+                const latest = (await store.list(checkpointPrefix(sc, phase.name))).at(-1);
+                const checkpoint = latest === undefined ? undefined : deserializeCheckpoint(await store.get(latest), latest, layout);
+                // A phase that resumes goes on at the epoch after its checkpoint.
+                if (checkpoint) epochOf.set(phase.name, checkpoint.epoch + 1);
+                return checkpoint;
+              },
+              async onEpoch(phase, c) {
                 const key = checkpointKey(sc, phase.name, c.epoch);
                 await store.put(key, serializeCheckpoint(c, layout));
-                // Only the latest checkpoint is needed to resume; a MiniLM one is ~350 MB.
+                // Only the latest checkpoint of a phase is needed to resume; a MiniLM one is ~350 MB.
                 for (const old of await store.list(checkpointPrefix(sc, phase.name))) if (old !== key) await store.delete(old);
                 heartbeat({ phase: phase.name, epoch: c.epoch, step, checkpoint: key });
-                epoch = c.epoch + 1;
+                epochOf.set(phase.name, c.epoch + 1);
                 step = 0;
               },
             },
           );
-        };
-        try {
-          const start = trainer.trainable(base.weights);
-          let result: Awaited<ReturnType<typeof runPhase>>;
-          let weakEpochs = 0;
-          const phases: TrainingPhase[] =
-            r.weakSchedule === 'weak-first' && pairs.length > labeledPairs
-              ? [
-                  { name: 'weak', pairs: pairs.slice(labeledPairs), epochs: r.weakEpochs },
-                  { name: 'labeled', pairs: pairs.slice(0, labeledPairs), epochs: r.epochs },
-                ]
-              : [{ name: 'mixed', pairs, epochs: r.epochs }];
-          if (phases.length === 1) {
-            result = await runPhase(phases[0]!, start, await latestCheckpoint(phases[0]!));
-          } else {
-            const [weak, labeledPhase] = phases as [TrainingPhase, TrainingPhase];
-            // A stored labeled-phase checkpoint means the weak phase is done; its last checkpoint holds the encoder the
-            // labeled phase started from, and is kept until the whole training is done.
-            const labeledResume = await latestCheckpoint(labeledPhase);
-            const weakResume = await latestCheckpoint(weak);
-            if (weakResume === undefined && labeledResume !== undefined) throw new CorruptArtifactError(`${checkpointPrefix(sc, 'weak')}: the weak phase's checkpoint is missing while the labeled phase has one; delete ${checkpointPrefix(sc, 'labeled')} to train again`);
-            const weakDone = weakResume !== undefined && weakResume.epoch >= weak.epochs;
-            const weakResult = weakDone ? { best: weakResume.best, curve: weakResume.curve } : await runPhase(weak, start, weakResume);
-            const labeledResult = await runPhase(labeledPhase, weakResult.best.weights, labeledResume);
-            weakEpochs = weak.epochs;
-            // One curve: the weak epochs, then the labeled ones numbered on from them (the labeled phase's epoch 0 is the
-            // weak phase's selected encoder, already on the curve).
-            result = {
-              best: { ...labeledResult.best, epoch: labeledResult.best.epoch + weakEpochs },
-              curve: [...weakResult.curve, ...labeledResult.curve.filter((p) => p.epoch > 0).map((p) => ({ ...p, epoch: p.epoch + weakEpochs }))],
-            };
-          }
           const bestWeights = trainer.withTrained(base.weights, result.best.weights);
           const out: TrainedRetriever = {
             system,
@@ -432,7 +395,7 @@ export function createRetrieverActivities(deps: { store: ArtifactStore; graphCac
             curve: result.curve.map((p) => ({ epoch: p.epoch, trainLoss: Number.isNaN(p.trainLoss) ? null : p.trainLoss, devScore: p.devScore })),
             bestEpoch: result.best.epoch,
             bestDevScore: result.best.devScore,
-            weakEpochs,
+            weakEpochs: result.leadingEpochs,
             counts: { labeledPairs, weakPairs: pairs.length - labeledPairs, devQueries: dev.size },
           };
           await store.put(resultKey, JSON.stringify(out));
@@ -503,7 +466,11 @@ async function corpusEmbeddings(
   const key = stageKey(stageScope(scope, 'corpus-embeddings', settings, [corpus]), 'corpus.f32');
   if (reuse) {
     const existing = await store.stat(key);
-    if (existing) return deserializeEmbeddings(await store.get(existing), key);
+    if (existing) {
+      // The corpus part of an evaluation is the costly one: an evaluation that reads stored embeddings counts as reused.
+      markReused();
+      return deserializeEmbeddings(await store.get(existing), key);
+    }
   }
   const matrix = await compute();
   await store.put(key, serializeEmbeddings(matrix));

@@ -99,15 +99,24 @@ const weak = Object.fromEntries(result.weakData.map((w) => [w.system, { generate
 const gen = result.weakData.map((w) => ({ system: w.system, seconds: stageSeconds(`generate-${w.system}`), generated: w.generated }));
 
 // Throughput of each model stage, from the activities' own wall time on the model worker (one activity at a time).
-const wallOf = (type: string, workflowPart?: string) =>
-  costs.filter((c) => c.activityType === type && c.ok && (workflowPart === undefined || c.workflowId.includes(workflowPart))).reduce((s, c) => s + c.wallSeconds, 0);
-const countOf = (type: string) => costs.filter((c) => c.activityType === type && c.ok).length;
+// Attempts that returned a stored result (a re-attached or repeated run) did none of the work: rates leave them out,
+// and a rate whose stage was (partly) reused is not printed at all.
+const computed = (type: string, workflowPart?: string) => costs.filter((c) => c.activityType === type && c.ok && !c.reused && (workflowPart === undefined || c.workflowId.includes(workflowPart)));
+const reusedOf = (type: string, workflowPart?: string) => costs.filter((c) => c.activityType === type && c.ok && c.reused && (workflowPart === undefined || c.workflowId.includes(workflowPart))).length;
+const reusedActivities: Record<string, number> = {};
+for (const c of costs) if (c.ok && c.reused) reusedActivities[c.activityType] = (reusedActivities[c.activityType] ?? 0) + 1;
+const wallOf = (type: string, workflowPart?: string) => computed(type, workflowPart).reduce((s, c) => s + c.wallSeconds, 0);
+const countOf = (type: string) => computed(type).length;
 const documents = result.prepared.counts.documents;
 const testQueries = result.prepared.counts.testQueries;
-const genSecondsPerDoc = Object.fromEntries(result.weakData.map((w) => [w.system, w.generated + w.failed > 0 ? wallOf('generateShard', `generate-${w.system}`) / (w.generated + w.failed) : null]));
+const generationReused = (system: string) => reusedOf('generateShard', `generate-${system}`) > 0;
+const genSecondsPerDoc = Object.fromEntries(
+  result.weakData.map((w) => [w.system, w.generated + w.failed > 0 && !generationReused(w.system) ? wallOf('generateShard', `generate-${w.system}`) / (w.generated + w.failed) : null]),
+);
 const tuningRecord = progress?.promptTuning?.record;
 const tuningEpochs = tuningRecord ? softPromptRecordSchema.parse(JSON.parse(new TextDecoder().decode(await store.get(tuningRecord)))).curve.length - 1 : null;
 const tuningSeconds = wallOf('tunePrompt');
+const tuningReused = reusedOf('tunePrompt') > 0;
 const filterQueries = result.weakData.reduce((s, w) => s + w.generated, 0);
 const filterSeconds = wallOf('filterShardWeakQueries');
 const denseSeconds = wallOf('evaluateDense');
@@ -120,7 +129,7 @@ const pairEpochsOf = (r: PipelineResult['retrievers'][number]) => {
   return r.weakEpochs > 0 ? r.counts.weakPairs * r.weakEpochs + r.counts.labeledPairs * (trained - r.weakEpochs) : (r.counts.labeledPairs + r.counts.weakPairs) * trained;
 };
 const trainPairEpochs = result.retrievers.reduce((s, r) => s + pairEpochsOf(r), 0);
-const trainSecondsPerPairEpoch = trainPairEpochs > 0 ? wallOf('trainRetriever') / trainPairEpochs : null;
+const trainSecondsPerPairEpoch = trainPairEpochs > 0 && reusedOf('trainRetriever') === 0 ? wallOf('trainRetriever') / trainPairEpochs : null;
 const retention = filterQueries > 0 ? result.weakData.reduce((s, w) => s + w.kept, 0) / filterQueries : 0;
 
 /**
@@ -130,7 +139,7 @@ const retention = filterQueries > 0 ? result.weakData.reduce((s, w) => s + w.kep
  */
 function projectHours(docs: number, workers: number): number | null {
   const perDoc = Object.values(genSecondsPerDoc).reduce<number>((s, x) => s + (x ?? 0), 0);
-  if (!encoderDocsPerSecond || trainSecondsPerPairEpoch === null) return null;
+  if (!encoderDocsPerSecond || trainSecondsPerPairEpoch === null || tuningReused || Object.values(genSecondsPerDoc).some((x) => x === null)) return null;
   const corpus = Math.max(documents, docs);
   const generation = (perDoc * docs) / workers;
   const filter = filterQueries > 0 ? (filterSeconds / filterQueries) * docs * result.weakData.length / workers : 0;
@@ -167,15 +176,17 @@ const out = {
   timings: Object.fromEntries(timings.map((t) => [t.stage, (Date.parse(t.finishedAt) - Date.parse(t.startedAt)) / 1000])),
   costsByActivity: byActivity,
   throughput: {
-    weakQueriesPerHour: Object.fromEntries(gen.map((g) => [g.system, g.seconds ? (g.generated / g.seconds) * 3600 : null])),
+    weakQueriesPerHour: Object.fromEntries(gen.map((g) => [g.system, g.seconds && !generationReused(g.system) ? (g.generated / g.seconds) * 3600 : null])),
     generationSecondsPerDocument: genSecondsPerDoc,
     bm25FilterQueriesPerSecond: filterSeconds > 0 ? filterQueries / filterSeconds : null,
     encoderDocumentsPerSecond: encoderDocsPerSecond,
-    promptTuningSecondsPerEpoch: tuningEpochs ? tuningSeconds / tuningEpochs : null,
+    promptTuningSecondsPerEpoch: tuningEpochs && !tuningReused ? tuningSeconds / tuningEpochs : null,
     promptTuningEpochs: tuningEpochs,
     retrieverTrainingSecondsPerPairEpoch: trainSecondsPerPairEpoch,
-    cpuHoursPer1000Documents: unlabeled ? (cpuSeconds / 3600 / unlabeled) * 1000 : null,
+    cpuHoursPer1000Documents: unlabeled && Object.keys(reusedActivities).length === 0 ? (cpuSeconds / 3600 / unlabeled) * 1000 : null,
   },
+  /** Successful activity attempts per type that returned stored results; their stages' rates are null. */
+  reusedActivities,
   projection100k: Object.fromEntries([1, 2, 4, 8].map((n) => [`${n} model worker${n > 1 ? 's' : ''}`, { wallHours: projectHours(100_000, n) }])),
   wallSeconds,
   cpuSeconds,
@@ -192,6 +203,9 @@ if (html) await writeFile(reportPath.replace(/\.md$/, '.html'), await store.get(
 for (const e of result.evaluations) console.log(`  ${e.system.padEnd(10)} nDCG@10 ${e.metrics.ndcg10.toFixed(4)}  MAP@100 ${e.metrics.map100.toFixed(4)}  R@100 ${e.metrics.recall100.toFixed(4)}  MRR@10 ${e.metrics.mrr10.toFixed(4)}`);
 const t = out.throughput;
 const fmt = (x: number | null | undefined, digits = 1) => (x === null || x === undefined ? '-' : x.toFixed(digits));
+if (Object.keys(reusedActivities).length > 0) {
+  console.log(`  stored results reused (rates of these stages left out): ${Object.entries(reusedActivities).map(([k, n]) => `${k} x${n}`).join(', ')}`);
+}
 for (const g of gen) console.log(`  weak queries/hour (${g.system}, prefix cache ${config.generation.prefixCache ? 'on' : 'off'}): ${fmt(t.weakQueriesPerHour[g.system], 0)}`);
 console.log(`  BM25 filter queries/s ${fmt(t.bm25FilterQueriesPerSecond)}; encoder documents/s ${fmt(t.encoderDocumentsPerSecond)}; prompt tuning s/epoch ${fmt(t.promptTuningSecondsPerEpoch)}`);
 console.log(`  CPU-hours per 1,000 unlabeled documents ${fmt(t.cpuHoursPer1000Documents, 3)}`);

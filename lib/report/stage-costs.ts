@@ -12,6 +12,8 @@ export const costRecordSchema = z.object({
   /** process.cpuUsage() user + system delta over the attempt; includes the process's worker threads. */
   cpuSeconds: z.number().nonnegative(),
   ok: z.boolean(),
+  /** true when the attempt returned a result stored by an earlier attempt or run instead of computing it. */
+  reused: z.boolean().optional(),
 });
 export type CostRecord = z.infer<typeof costRecordSchema>;
 

@@ -1,3 +1,4 @@
+import { CorruptArtifactError } from '../../common/errors.ts';
 import { AdamW, clipGradNorm, linearSchedule, type AdamWState } from '../training/adamw.ts';
 
 // Dense retriever training as in the SPTAR authors' DPR recipe: shared encoder, in-batch negatives (the loss and
@@ -104,4 +105,82 @@ export async function trainRetriever(
   }
   // epochs >= 1, so a trained epoch was always considered.
   return { best: best!, curve };
+}
+
+/**
+ * How weak pairs meet labeled ones. `mixed`: one phase over labeled + weak pairs shuffled together (the authors'
+ * recipe). `weak-first`: a phase over the weak pairs alone, then a phase over the labeled pairs that starts from the
+ * weak phase's selected encoder, so the labeled pairs (few, but exact) have the last word.
+ */
+export type WeakSchedule = 'mixed' | 'weak-first';
+
+export interface TrainingPhase {
+  readonly name: 'mixed' | 'weak' | 'labeled';
+  readonly pairs: readonly TrainingPair[];
+  readonly epochs: number;
+}
+
+/** The phases of a schedule; without weak pairs every schedule is one mixed phase over the labeled pairs. */
+export function trainingPhases(labeled: readonly TrainingPair[], weak: readonly TrainingPair[], schedule: WeakSchedule, epochs: number, weakEpochs: number): TrainingPhase[] {
+  if (schedule === 'weak-first' && weak.length > 0) {
+    return [
+      { name: 'weak', pairs: weak, epochs: weakEpochs },
+      { name: 'labeled', pairs: labeled, epochs },
+    ];
+  }
+  return [{ name: 'mixed', pairs: [...labeled, ...weak], epochs }];
+}
+
+/**
+ * Runs the phases in order, each with the training loop above, the next starting from the previous one's selected
+ * encoder. Each phase resumes from its own latest checkpoint; a finished earlier phase is taken from its last
+ * checkpoint (which must be kept until the whole training is done). The returned curve numbers the epochs on across
+ * phases (a later phase's epoch 0 is the encoder it started from, already on the curve), and so does the best epoch.
+ */
+export async function trainPhases(
+  initial: readonly Float32Array[],
+  phases: readonly TrainingPhase[],
+  objective: (phase: TrainingPhase) => RetrieverObjective,
+  options: Omit<RetrieverTrainingOptions, 'epochs' | 'shuffle'> & { readonly shuffle: (phase: TrainingPhase, n: number, epoch: number) => number[] },
+  hooks: {
+    resumeFrom?: (phase: TrainingPhase) => Promise<RetrieverCheckpoint | undefined>;
+    onEpoch?: (phase: TrainingPhase, c: RetrieverCheckpoint) => Promise<void>;
+  } = {},
+): Promise<{ best: RetrieverCheckpoint['best']; curve: RetrieverCheckpoint['curve']; leadingEpochs: number }> {
+  if (phases.length === 0) throw new Error('retriever training needs at least one phase');
+  const resumes: (RetrieverCheckpoint | undefined)[] = [];
+  for (const p of phases) resumes.push(hooks.resumeFrom ? await hooks.resumeFrom(p) : undefined);
+  let lastResumed = -1;
+  resumes.forEach((r, i) => {
+    if (r !== undefined) lastResumed = i;
+  });
+  for (let i = 0; i < lastResumed; i++) {
+    const r = resumes[i];
+    if (r === undefined || r.epoch < phases[i]!.epochs) {
+      throw new CorruptArtifactError(
+        `training phase '${phases[lastResumed]!.name}' has a checkpoint but the earlier phase '${phases[i]!.name}' has no finished one; delete the stage's checkpoints to train again`,
+      );
+    }
+  }
+  let start = initial;
+  let offset = 0;
+  let curve: RetrieverCheckpoint['curve'][number][] = [];
+  let best: RetrieverCheckpoint['best'] | undefined;
+  for (const [i, phase] of phases.entries()) {
+    const resumeFrom = resumes[i];
+    const isLast = i === phases.length - 1;
+    const result =
+      !isLast && resumeFrom !== undefined && resumeFrom.epoch >= phase.epochs
+        ? { best: resumeFrom.best, curve: resumeFrom.curve }
+        : await trainRetriever(start, phase.pairs, objective(phase), { ...options, epochs: phase.epochs, shuffle: (n, e) => options.shuffle(phase, n, e) }, {
+            resumeFrom,
+            onEpoch: hooks.onEpoch && ((c) => hooks.onEpoch!(phase, c)),
+          });
+    const shifted = result.curve.filter((p) => i === 0 || p.epoch > 0).map((p) => ({ ...p, epoch: p.epoch + offset }));
+    curve = [...curve, ...shifted];
+    best = { ...result.best, epoch: result.best.epoch + offset };
+    start = result.best.weights;
+    if (!isLast) offset += phase.epochs;
+  }
+  return { best: best!, curve, leadingEpochs: offset };
 }

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Context } from '@temporalio/activity';
-import { activityCostInterceptors, costPrefix, readCostRecords } from '../../../activities/activity-costs.ts';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { activityCostInterceptors, costPrefix, markReused, readCostRecords } from '../../../activities/activity-costs.ts';
 import { LocalArtifactStore, type ArtifactStore } from '../../../activities/artifact-store/index.ts';
 
 const context = (workflowId: string | undefined, attempt = 1): Context =>
@@ -42,7 +43,7 @@ describe('activity cost interceptor', () => {
     assert.deepEqual(problems, []);
     const r = records[0]!;
     assert.deepEqual({ ...r, wallSeconds: 0, cpuSeconds: 0, startedAt: '' }, {
-      activityType: 'generateShard', activityId: '4', workflowId: 'run:1/generate-sptar/shard-2', attempt: 2, startedAt: '', wallSeconds: 0, cpuSeconds: 0, ok: true,
+      activityType: 'generateShard', activityId: '4', workflowId: 'run:1/generate-sptar/shard-2', attempt: 2, startedAt: '', wallSeconds: 0, cpuSeconds: 0, ok: true, reused: false,
     });
     assert.ok(r.cpuSeconds > 0 && r.wallSeconds > 0);
   });
@@ -60,6 +61,20 @@ describe('activity cost interceptor', () => {
     assert.equal(await run(broken, context('run-3'), async () => 7, (m) => warnings.push(m)), 7);
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /could not store the cost record of generateShard \(run-3, attempt 1\): store down/);
+  });
+
+  it('marks an attempt that returned a stored result as reused, and only that attempt', async () => {
+    const interceptors = [activityCostInterceptors({ store })];
+    const info = { activityType: 'trainRetriever', workflowExecution: { workflowId: 'run-5', runId: 'r' } };
+    await new MockActivityEnvironment({ ...info, activityId: 'stored' }, { interceptors }).run(async () => {
+      markReused();
+      return 1;
+    });
+    await new MockActivityEnvironment({ ...info, activityId: 'computed' }, { interceptors }).run(async () => burn());
+    const { records } = await readCostRecords(store, 'run-5');
+    assert.deepEqual(records.map((r) => [r.activityId, r.reused]).sort(), [['computed', false], ['stored', true]]);
+    // Outside an activity it does nothing.
+    assert.doesNotThrow(() => markReused());
   });
 
   it('skips activities outside a workflow and reports unreadable records', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { batchesWithoutDuplicates, trainRetriever, type RetrieverObjective } from '../../../lib/sptar/retriever-training.ts';
+import { batchesWithoutDuplicates, trainingPhases, trainPhases, trainRetriever, type RetrieverCheckpoint, type RetrieverObjective, type TrainingPhase } from '../../../lib/sptar/retriever-training.ts';
 
 const pair = (q: string, d: string) => ({ queryId: q, docId: d });
 
@@ -70,5 +70,83 @@ describe('retriever training loop', () => {
     const withStart = await trainRetriever([new Float32Array([-3])], pairs, objective, { ...options, selectStartingEncoder: true });
     assert.equal(withStart.best.epoch, 0);
     assert.equal(withStart.best.weights[0]![0], -3);
+  });
+
+  describe('phases', () => {
+    // One weight w. A weak pair pulls w towards -1, a labeled pair towards 2; the dev score peaks at w = 2.
+    const target = (p: { docId: string }) => (p.docId.startsWith('weak') ? -1 : 2);
+    const labeled = Array.from({ length: 4 }, (_, i) => pair(`l${i}`, `lab${i}`));
+    const weak = Array.from({ length: 6 }, (_, i) => pair(`w${i}`, `weak${i}`));
+    const options = { batchSize: 2, learningRate: 0.1, weightDecay: 0, warmupFraction: 0, maxGradNorm: 100, shuffle: (_: TrainingPhase, n: number) => Array.from({ length: n }, (_, i) => i) };
+    const objectiveFor = (seen: Map<string, string[]>, failAt?: { phase: string; epoch: number }) => {
+      let epochCalls = new Map<string, number>();
+      return (phase: TrainingPhase): RetrieverObjective => ({
+        async lossAndGradients(ws, batch) {
+          const w = ws[0]![0]!;
+          seen.set(phase.name, [...(seen.get(phase.name) ?? []), ...batch.map((p) => p.docId)]);
+          return { loss: batch.reduce((s, p) => s + (w - target(p)) ** 2, 0), gradients: [new Float32Array([batch.reduce((s, p) => s + 2 * (w - target(p)), 0)])] };
+        },
+        async devScore(ws) {
+          const n = (epochCalls.get(phase.name) ?? 0) + 1;
+          epochCalls = new Map(epochCalls).set(phase.name, n);
+          if (failAt && failAt.phase === phase.name && n === failAt.epoch + 1) throw new Error('worker lost');
+          return -Math.abs(ws[0]![0]! - 2);
+        },
+      });
+    };
+
+    it('a schedule is one mixed phase, or weak pairs alone then labeled pairs', () => {
+      assert.deepEqual(trainingPhases(labeled, weak, 'mixed', 3, 1), [{ name: 'mixed', pairs: [...labeled, ...weak], epochs: 3 }]);
+      assert.deepEqual(trainingPhases(labeled, weak, 'weak-first', 3, 2), [
+        { name: 'weak', pairs: weak, epochs: 2 },
+        { name: 'labeled', pairs: labeled, epochs: 3 },
+      ]);
+      // Without weak pairs (W/O) there is nothing to train first.
+      assert.deepEqual(trainingPhases(labeled, [], 'weak-first', 3, 2), [{ name: 'mixed', pairs: labeled, epochs: 3 }]);
+    });
+
+    it('weak-first trains each phase on its own pairs, from the previous phase\'s encoder, numbering epochs on', async () => {
+      const seen = new Map<string, string[]>();
+      const result = await trainPhases([new Float32Array([0])], trainingPhases(labeled, weak, 'weak-first', 3, 2), objectiveFor(seen), options);
+      assert.ok(seen.get('weak')!.every((d) => d.startsWith('weak')) && seen.get('weak')!.length === 12);
+      assert.ok(seen.get('labeled')!.every((d) => d.startsWith('lab')) && seen.get('labeled')!.length === 12);
+      assert.equal(result.leadingEpochs, 2);
+      assert.deepEqual(result.curve.map((c) => c.epoch), [0, 1, 2, 3, 4, 5]);
+      // The weak phase pulls w below 0 (dev falls), the labeled phase towards 2 (dev rises): the best is labeled.
+      assert.ok(result.curve[2]!.devScore < result.curve[0]!.devScore, `weak phase dev ${result.curve[2]!.devScore}`);
+      assert.ok(result.curve[5]!.devScore > result.curve[2]!.devScore);
+      assert.equal(result.best.epoch, 5);
+      assert.equal(result.best.devScore, result.curve[5]!.devScore);
+      assert.ok(Math.abs(result.best.devScore + Math.abs(result.best.weights[0]![0]! - 2)) < 1e-6);
+    });
+
+    it('resumes inside the second phase from stored checkpoints to the uninterrupted result, and refuses a gap', async () => {
+      const phases = trainingPhases(labeled, weak, 'weak-first', 3, 2);
+      const whole = await trainPhases([new Float32Array([0])], phases, objectiveFor(new Map()), options);
+
+      const stored = new Map<string, RetrieverCheckpoint>();
+      const hooks = {
+        resumeFrom: async (p: TrainingPhase) => stored.get(p.name),
+        onEpoch: async (p: TrainingPhase, c: RetrieverCheckpoint) => {
+          stored.set(p.name, structuredClone(c));
+        },
+      };
+      await assert.rejects(trainPhases([new Float32Array([0])], phases, objectiveFor(new Map(), { phase: 'labeled', epoch: 2 }), options, hooks), /worker lost/);
+      assert.equal(stored.get('weak')!.epoch, 2);
+      assert.equal(stored.get('labeled')!.epoch, 1);
+      const seen = new Map<string, string[]>();
+      const resumed = await trainPhases([new Float32Array([0])], phases, objectiveFor(seen), options, hooks);
+      assert.equal(seen.get('weak'), undefined, 'the finished weak phase is not trained again');
+      assert.equal(seen.get('labeled')!.length, 8, 'labeled epochs 2 and 3 only');
+      assert.deepEqual(resumed.curve, whole.curve);
+      assert.equal(resumed.best.epoch, whole.best.epoch);
+      assert.deepEqual(resumed.best.weights, whole.best.weights);
+
+      stored.delete('weak');
+      await assert.rejects(trainPhases([new Float32Array([0])], phases, objectiveFor(new Map()), options, hooks), {
+        name: 'CorruptArtifactError',
+        message: /phase 'labeled' has a checkpoint but the earlier phase 'weak' has no finished one/,
+      });
+    });
   });
 });
