@@ -5,7 +5,8 @@
 // pipeline never sees them.
 //
 //   npm run bench:retriever-sweep -- --prepared <prepare stage hash> --weak sptar=<generate dir> --weak inpars=<dir>
-//     [--systems wo,sptar,inpars,supervised] [--lr 2e-5,5e-6] [--epochs 2] [--top-k 70] [--out <json>]
+//     [--systems wo,sptar,inpars,supervised] [--lr 2e-5,5e-6] [--epochs 2] [--top-k 70] [--schedule mixed,weak-first]
+//     [--weak-epochs 1] [--out <json>]
 //
 // Needs the services (MinIO holds the stored stages of a bench:scifact run) and the installed models.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -21,7 +22,7 @@ import { loadQrels, loadQueries, type Qrels } from '../lib/beir/index.ts';
 import { evaluateRun } from '../lib/metrics/index.ts';
 import { createPrng, shuffled } from '../lib/splits/prng.ts';
 import { DenseEncoder, EncoderTrainer } from '../lib/sptar/dense-encoder.ts';
-import { trainRetriever, type TrainingPair } from '../lib/sptar/retriever-training.ts';
+import { trainingPhases, trainPhases, type TrainingPair, type WeakSchedule } from '../lib/sptar/retriever-training.ts';
 import { loadSettings } from '../workers/settings.ts';
 
 const { values } = parseArgs({
@@ -34,6 +35,8 @@ const { values } = parseArgs({
     lr: { type: 'string' },
     epochs: { type: 'string' },
     'top-k': { type: 'string' },
+    schedule: { type: 'string' },
+    'weak-epochs': { type: 'string' },
     out: { type: 'string', default: 'bench/results/tries/retriever-sweep.json' },
   },
 });
@@ -47,6 +50,11 @@ const epochs = values.epochs === undefined ? r.epochs : Number(values.epochs);
 const learningRates = values.lr === undefined ? [r.learningRate] : values.lr.split(',').map(Number);
 const topKs = values['top-k'] === undefined ? [config.weakFilter.topK] : values['top-k'].split(',').map(Number);
 const systems = values.systems.split(',');
+const schedules = (values.schedule === undefined ? [r.weakSchedule] : values.schedule.split(',')).map((x) => {
+  if (x !== 'mixed' && x !== 'weak-first') throw new Error(`--schedule: expected mixed or weak-first, got '${x}'`);
+  return x as WeakSchedule;
+});
+const weakEpochs = values['weak-epochs'] === undefined ? r.weakEpochs : Number(values['weak-epochs']);
 const weakDirs = new Map(values.weak.map((w) => w.split('=') as [string, string]));
 
 const store: ArtifactStore = createArtifactStore(loadSettings().store);
@@ -130,7 +138,7 @@ async function scoreEpoch(weights: readonly Float32Array[], trainer: EncoderTrai
   });
 }
 
-type Trial = { system: string; learningRate: number; topK: number | null; labeledPairs: number; weakPairs: number; seconds: number; epochs: { epoch: number; trainLoss: number | null; dev: number; test: Awaited<ReturnType<typeof scoreEpoch>>['test'] }[] };
+type Trial = { system: string; schedule: WeakSchedule; weakEpochs: number; learningRate: number; topK: number | null; labeledPairs: number; weakPairs: number; seconds: number; epochs: { epoch: number; trainLoss: number | null; dev: number; test: Awaited<ReturnType<typeof scoreEpoch>>['test'] }[] };
 const out = resolve(values.out);
 const trials: Trial[] = [];
 const trainer = await EncoderTrainer.open(base.weights, base.config, base.tokenizer, { scale: r.similarityScale, maxLength });
@@ -139,59 +147,72 @@ try {
   for (const system of systems) {
     for (const topK of system === 'sptar' || system === 'inpars' ? topKs : [null]) {
       for (const learningRate of learningRates) {
-        const t0 = Date.now();
-        const { texts, pairs, labeledPairs } = await pairsFor(system, topK ?? 0);
-        start ??= await scoreEpoch(trainer.trainable(base.weights), trainer);
-        const scored = new Map<number, Awaited<ReturnType<typeof scoreEpoch>>>();
-        let calls = 0;
-        const curve = await trainRetriever(
-          trainer.trainable(base.weights),
-          pairs,
-          {
-            lossAndGradients: (weights, batch) =>
-              trainer.lossAndGradients(
-                weights,
-                batch.map((p) => texts.get(p.queryId)!),
-                batch.map((p) => data.texts[data.position.get(p.docId)!]!),
-              ),
-            async devScore(weights) {
-              // Called once before the first epoch (the starting encoder, scored once for all trials) and after each.
-              const epoch = calls++;
-              const s = epoch === 0 ? start! : await scoreEpoch(weights, trainer);
-              scored.set(epoch, s);
-              console.log(`  ${system} k=${topK ?? '-'} lr=${learningRate} epoch ${epoch}: dev ${s.dev.toFixed(4)} test nDCG@10 ${s.test.ndcg10.toFixed(4)}`);
-              return s.dev;
+        // W/O and supervised have no weak pairs: one schedule is enough for them.
+        for (const schedule of system === 'sptar' || system === 'inpars' ? schedules : ['mixed' as const]) {
+          const t0 = Date.now();
+          const { texts, pairs, labeledPairs } = await pairsFor(system, topK ?? 0);
+          start ??= await scoreEpoch(trainer.trainable(base.weights), trainer);
+          const scored = new Map<number, Awaited<ReturnType<typeof scoreEpoch>>>();
+          const phases = trainingPhases(pairs.slice(0, labeledPairs), pairs.slice(labeledPairs), schedule, epochs, weakEpochs);
+          let offset = 0;
+          const label = `${system} k=${topK ?? '-'} lr=${learningRate} ${schedule}`;
+          const curve = await trainPhases(
+            trainer.trainable(base.weights),
+            phases,
+            (phase) => {
+              let calls = 0;
+              const phaseOffset = offset;
+              offset += phase.epochs;
+              return {
+                lossAndGradients: (weights, batch) =>
+                  trainer.lossAndGradients(
+                    weights,
+                    batch.map((p) => texts.get(p.queryId)!),
+                    batch.map((p) => data.texts[data.position.get(p.docId)!]!),
+                  ),
+                async devScore(weights) {
+                  // The first phase scores its start (the starting encoder, scored once for all trials) and each epoch;
+                  // later phases only their epochs.
+                  const epoch = phaseOffset === 0 ? calls++ : phaseOffset + ++calls;
+                  const s = epoch === 0 ? start! : await scoreEpoch(weights, trainer);
+                  scored.set(epoch, s);
+                  console.log(`  ${label} epoch ${epoch}: dev ${s.dev.toFixed(4)} test nDCG@10 ${s.test.ndcg10.toFixed(4)}`);
+                  return s.dev;
+                },
+              };
             },
-          },
-          {
-            epochs,
-            batchSize: r.batchSize,
+            {
+              batchSize: r.batchSize,
+              learningRate,
+              weightDecay: r.weightDecay,
+              warmupFraction: r.warmupFraction,
+              maxGradNorm: r.maxGradNorm,
+              // The pipeline's shuffles, so a trial with the pipeline's settings trains the pipeline's encoder.
+              shuffle: (phase, n, e) => shuffled(Array.from({ length: n }, (_, i) => i), createPrng(config.seed, phase.name === 'mixed' ? `retriever-epoch-${e}` : `retriever-${phase.name}-epoch-${e}`)),
+            },
+          );
+          const trial: Trial = {
+            system,
+            schedule,
+            weakEpochs: curve.leadingEpochs,
             learningRate,
-            weightDecay: r.weightDecay,
-            warmupFraction: r.warmupFraction,
-            maxGradNorm: r.maxGradNorm,
-            shuffle: (n, e) => shuffled(Array.from({ length: n }, (_, i) => i), createPrng(config.seed, `retriever-epoch-${e}`)),
-          },
-        );
-        const trial: Trial = {
-          system,
-          learningRate,
-          topK,
-          labeledPairs,
-          weakPairs: pairs.length - labeledPairs,
-          seconds: (Date.now() - t0) / 1000,
-          epochs: curve.curve.map((p) => ({ epoch: p.epoch, trainLoss: Number.isNaN(p.trainLoss) ? null : p.trainLoss, dev: p.devScore, test: scored.get(p.epoch)!.test })),
-        };
-        trials.push(trial);
-        console.log(`${system} k=${topK ?? '-'} lr=${learningRate}: ${labeledPairs} labeled + ${trial.weakPairs} weak pairs, ${trial.seconds.toFixed(0)} s`);
-        await mkdir(dirname(out), { recursive: true });
-        await writeFile(out, `${JSON.stringify({ config: values.config, prepared: values.prepared ?? null, devQueries: dev.size, testQueries: data.test.size, epochs, trials }, null, 2)}\n`);
+            topK,
+            labeledPairs,
+            weakPairs: pairs.length - labeledPairs,
+            seconds: (Date.now() - t0) / 1000,
+            epochs: curve.curve.map((p) => ({ epoch: p.epoch, trainLoss: Number.isNaN(p.trainLoss) ? null : p.trainLoss, dev: p.devScore, test: scored.get(p.epoch)!.test })),
+          };
+          trials.push(trial);
+          console.log(`${label}: ${labeledPairs} labeled + ${trial.weakPairs} weak pairs, ${trial.seconds.toFixed(0)} s`);
+          await mkdir(dirname(out), { recursive: true });
+          await writeFile(out, `${JSON.stringify({ config: values.config, prepared: values.prepared ?? null, devQueries: dev.size, testQueries: data.test.size, epochs, trials }, null, 2)}\n`);
+        }
       }
     }
   }
 } finally {
   await trainer.release();
 }
-console.log(`\nsystem        k    lr       epoch  dev     test nDCG@10  MAP@100  R@100   MRR@10`);
-for (const t of trials) for (const e of t.epochs) console.log(`${t.system.padEnd(12)} ${String(t.topK ?? '-').padStart(3)}  ${t.learningRate.toExponential(0).padEnd(7)}  ${String(e.epoch).padStart(5)}  ${e.dev.toFixed(4)}  ${e.test.ndcg10.toFixed(4)}        ${e.test.map100.toFixed(4)}   ${e.test.recall100.toFixed(4)}  ${e.test.mrr10.toFixed(4)}`);
+console.log(`\nsystem        k    lr       schedule    epoch  dev     test nDCG@10  MAP@100  R@100   MRR@10`);
+for (const t of trials) for (const e of t.epochs) console.log(`${t.system.padEnd(12)} ${String(t.topK ?? '-').padStart(3)}  ${t.learningRate.toExponential(0).padEnd(7)}  ${t.schedule.padEnd(10)}  ${String(e.epoch).padStart(5)}  ${e.dev.toFixed(4)}  ${e.test.ndcg10.toFixed(4)}        ${e.test.map100.toFixed(4)}   ${e.test.recall100.toFixed(4)}  ${e.test.mrr10.toFixed(4)}`);
 console.log(`wrote ${out}`);

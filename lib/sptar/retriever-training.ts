@@ -71,7 +71,12 @@ export async function trainRetriever(
   pairs: readonly TrainingPair[],
   objective: RetrieverObjective,
   options: RetrieverTrainingOptions,
-  hooks: { resumeFrom?: RetrieverCheckpoint; onEpoch?: (c: RetrieverCheckpoint) => Promise<void> } = {},
+  hooks: {
+    resumeFrom?: RetrieverCheckpoint;
+    onEpoch?: (c: RetrieverCheckpoint) => Promise<void>;
+    /** The dev score of `initial` when it is already known (a later phase starting from an earlier one's encoder). */
+    startDevScore?: number;
+  } = {},
 ): Promise<{ best: RetrieverCheckpoint['best']; curve: RetrieverCheckpoint['curve'] }> {
   if (pairs.length === 0) throw new Error('retriever training needs at least one labeled pair');
   const r = hooks.resumeFrom;
@@ -84,7 +89,7 @@ export async function trainRetriever(
   let curve: RetrieverCheckpoint['curve'][number][];
   if (r) curve = [...r.curve];
   else {
-    const startScore = await objective.devScore(weights);
+    const startScore = hooks.startDevScore ?? (await objective.devScore(weights));
     curve = [{ epoch: 0, trainLoss: Number.NaN, devScore: startScore }];
     if (options.selectStartingEncoder) best = { epoch: 0, devScore: startScore, weights: weights.map((w) => Float32Array.from(w)) };
   }
@@ -175,6 +180,7 @@ export async function trainPhases(
         : await trainRetriever(start, phase.pairs, objective(phase), { ...options, epochs: phase.epochs, shuffle: (n, e) => options.shuffle(phase, n, e) }, {
             resumeFrom,
             onEpoch: hooks.onEpoch && ((c) => hooks.onEpoch!(phase, c)),
+            ...(best === undefined ? {} : { startDevScore: best.devScore }),
           });
     const shifted = result.curve.filter((p) => i === 0 || p.epoch > 0).map((p) => ({ ...p, epoch: p.epoch + offset }));
     curve = [...curve, ...shifted];

@@ -78,18 +78,21 @@ describe('retriever training loop', () => {
     const labeled = Array.from({ length: 4 }, (_, i) => pair(`l${i}`, `lab${i}`));
     const weak = Array.from({ length: 6 }, (_, i) => pair(`w${i}`, `weak${i}`));
     const options = { batchSize: 2, learningRate: 0.1, weightDecay: 0, warmupFraction: 0, maxGradNorm: 100, shuffle: (_: TrainingPhase, n: number) => Array.from({ length: n }, (_, i) => i) };
-    const objectiveFor = (seen: Map<string, string[]>, failAt?: { phase: string; epoch: number }) => {
-      let epochCalls = new Map<string, number>();
+    /** Records the pairs each phase trains on and its dev calls; fails at the first batch of `failAt`'s epoch. */
+    const objectiveFor = (seen: Map<string, string[]>, failAt?: { phase: string; epoch: number }, devCalls = new Map<string, number>()) => {
+      const batches = new Map<string, number>();
       return (phase: TrainingPhase): RetrieverObjective => ({
         async lossAndGradients(ws, batch) {
+          const n = (batches.get(phase.name) ?? 0) + 1;
+          batches.set(phase.name, n);
+          // Two batches of two pairs per labeled epoch.
+          if (failAt && failAt.phase === phase.name && n === 2 * (failAt.epoch - 1) + 1) throw new Error('worker lost');
           const w = ws[0]![0]!;
           seen.set(phase.name, [...(seen.get(phase.name) ?? []), ...batch.map((p) => p.docId)]);
           return { loss: batch.reduce((s, p) => s + (w - target(p)) ** 2, 0), gradients: [new Float32Array([batch.reduce((s, p) => s + 2 * (w - target(p)), 0)])] };
         },
         async devScore(ws) {
-          const n = (epochCalls.get(phase.name) ?? 0) + 1;
-          epochCalls = new Map(epochCalls).set(phase.name, n);
-          if (failAt && failAt.phase === phase.name && n === failAt.epoch + 1) throw new Error('worker lost');
+          devCalls.set(phase.name, (devCalls.get(phase.name) ?? 0) + 1);
           return -Math.abs(ws[0]![0]! - 2);
         },
       });
@@ -107,7 +110,10 @@ describe('retriever training loop', () => {
 
     it('weak-first trains each phase on its own pairs, from the previous phase\'s encoder, numbering epochs on', async () => {
       const seen = new Map<string, string[]>();
-      const result = await trainPhases([new Float32Array([0])], trainingPhases(labeled, weak, 'weak-first', 3, 2), objectiveFor(seen), options);
+      const devCalls = new Map<string, number>();
+      const result = await trainPhases([new Float32Array([0])], trainingPhases(labeled, weak, 'weak-first', 3, 2), objectiveFor(seen, undefined, devCalls), options);
+      // The labeled phase starts from the weak phase's selected encoder, whose dev score is known: not scored again.
+      assert.deepEqual(Object.fromEntries(devCalls), { weak: 3, labeled: 3 });
       assert.ok(seen.get('weak')!.every((d) => d.startsWith('weak')) && seen.get('weak')!.length === 12);
       assert.ok(seen.get('labeled')!.every((d) => d.startsWith('lab')) && seen.get('labeled')!.length === 12);
       assert.equal(result.leadingEpochs, 2);
