@@ -48,4 +48,27 @@ describe('markdown report', () => {
       ].join('\n'),
     );
   });
+
+  it('names the epochs a weak-first retriever trained on weak pairs alone, and nothing for mixed ones', () => {
+    const base = {
+      title: 'SPTAR run r2',
+      dataset: 'scifact',
+      codeVersion: '0.1.0',
+      config: {},
+      counts: {},
+      systems: [],
+      artifacts: [],
+    };
+    const curve = [{ epoch: 0, value: 0.5 }, { epoch: 1, value: 0.4 }, { epoch: 2, value: 0.6 }];
+    const weakFirst = renderMarkdownReport({
+      ...base,
+      retrievers: [
+        { name: 'W/O', bestEpoch: 1, bestDevScore: 0.4, devScore: curve.slice(0, 2) },
+        { name: 'SPTAR', bestEpoch: 2, bestDevScore: 0.6, devScore: curve, weakEpochs: 1 },
+      ],
+    });
+    assert.ok(weakFirst.includes('Best epochs: W/O 1 (0.4000), SPTAR 2 (0.6000).\n\nWeak-first schedule: SPTAR trained epoch 1 on its weak pairs alone, the later epochs on the labeled pairs.\n'), weakFirst);
+    const mixed = renderMarkdownReport({ ...base, retrievers: [{ name: 'SPTAR', bestEpoch: 2, bestDevScore: 0.6, devScore: curve, weakEpochs: 0 }] });
+    assert.ok(!mixed.includes('Weak-first'));
+  });
 });
