@@ -139,7 +139,7 @@ const retention = filterQueries > 0 ? result.weakData.reduce((s, w) => s + w.kep
  */
 function projectHours(docs: number, workers: number): number | null {
   const perDoc = Object.values(genSecondsPerDoc).reduce<number>((s, x) => s + (x ?? 0), 0);
-  if (!encoderDocsPerSecond || trainSecondsPerPairEpoch === null || tuningReused || Object.values(genSecondsPerDoc).some((x) => x === null)) return null;
+  if (!encoderDocsPerSecond || trainSecondsPerPairEpoch === null || Object.values(genSecondsPerDoc).some((x) => x === null)) return null;
   const corpus = Math.max(documents, docs);
   const generation = (perDoc * docs) / workers;
   const filter = filterQueries > 0 ? (filterSeconds / filterQueries) * docs * result.weakData.length / workers : 0;
@@ -154,6 +154,8 @@ function projectHours(docs: number, workers: number): number | null {
   const dense = (denseRuns * corpus) / encoderDocsPerSecond / Math.min(workers, Math.max(1, denseRuns));
   return (generation + filter + tuningSeconds + groups + training + dense) / 3600;
 }
+// One-off stages that this run took from the store (a repeated run) are missing from the projection; say which.
+const projectionLeavesOut = [...(tuningReused ? ['prompt tuning'] : []), ...(reusedOf('scoreExampleGroup') > 0 ? ['example-group scoring'] : [])];
 
 const out = {
   command: `npm run bench:scifact -- --config ${values.config}${values.unlabeled ? ` --unlabeled ${values.unlabeled}` : ''}`,
@@ -187,6 +189,7 @@ const out = {
   },
   /** Successful activity attempts per type that returned stored results; their stages' rates are null. */
   reusedActivities,
+  projectionLeavesOut,
   projection100k: Object.fromEntries([1, 2, 4, 8].map((n) => [`${n} model worker${n > 1 ? 's' : ''}`, { wallHours: projectHours(100_000, n) }])),
   wallSeconds,
   cpuSeconds,
@@ -209,6 +212,7 @@ if (Object.keys(reusedActivities).length > 0) {
 for (const g of gen) console.log(`  weak queries/hour (${g.system}, prefix cache ${config.generation.prefixCache ? 'on' : 'off'}): ${fmt(t.weakQueriesPerHour[g.system], 0)}`);
 console.log(`  BM25 filter queries/s ${fmt(t.bm25FilterQueriesPerSecond)}; encoder documents/s ${fmt(t.encoderDocumentsPerSecond)}; prompt tuning s/epoch ${fmt(t.promptTuningSecondsPerEpoch)}`);
 console.log(`  CPU-hours per 1,000 unlabeled documents ${fmt(t.cpuHoursPer1000Documents, 3)}`);
-for (const [n, p] of Object.entries(out.projection100k)) console.log(`  projected 100k-document run, ${n}: ${fmt(p.wallHours)} h`);
+const leftOut = projectionLeavesOut.length > 0 ? ` (without ${projectionLeavesOut.join(' and ')}, reused from the store)` : '';
+for (const [n, p] of Object.entries(out.projection100k)) console.log(`  projected 100k-document run, ${n}: ${fmt(p.wallHours)} h${leftOut}`);
 console.log(`wrote ${values.out} and ${reportPath}; wall ${(wallSeconds / 60).toFixed(1)} min, CPU ${(cpuSeconds / 3600).toFixed(2)} h`);
 await connection.close();
