@@ -16,8 +16,10 @@ export const rootWorkflowId = (workflowId: string): string => workflowId.split('
 
 export const costPrefix = (pipelineWorkflowId: string): string => `costs/${keySegment(rootWorkflowId(pipelineWorkflowId))}/`;
 
-export function costKey(record: CostRecord): string {
-  const name = `${record.activityType}-${keySegment(record.workflowId)}-${keySegment(record.activityId)}-attempt-${record.attempt}`;
+/** One key per attempt; the run id keeps a later run under the same workflow id from overwriting an earlier run's records. */
+export function costKey(record: CostRecord, runId?: string): string {
+  const run = runId === undefined ? '' : `-run-${keySegment(runId)}`;
+  const name = `${record.activityType}-${keySegment(record.workflowId)}-${keySegment(record.activityId)}-attempt-${record.attempt}${run}`;
   return `${costPrefix(record.workflowId)}${name}.json`;
 }
 
@@ -81,7 +83,7 @@ class CostInterceptor implements ActivityInboundCallsInterceptor {
       reused: reusedAttempts.has(this.ctx),
     };
     try {
-      await this.options.store.put(costKey(record), JSON.stringify(record));
+      await this.options.store.put(costKey(record, info.workflowExecution?.runId), JSON.stringify(record));
     } catch (err) {
       const warn = this.options.warn ?? ((m: string) => this.ctx.log.warn(m));
       warn(`could not store the cost record of ${info.activityType} (${workflowId}, attempt ${info.attempt}): ${err instanceof Error ? err.message : String(err)}`);

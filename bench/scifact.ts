@@ -79,7 +79,11 @@ const description = await handle.describe();
 const timings: readonly StageTiming[] = progress?.timings ?? [];
 const costKeys = await store.list(`costs/${workflowId}/`);
 const costs: CostRecord[] = [];
-for (const key of costKeys) costs.push(costRecordSchema.parse(JSON.parse(new TextDecoder().decode(await store.get(key)))));
+// A workflow id started again after it closed is a new run under the same id: only this run's attempts count.
+for (const key of costKeys) {
+  const record = costRecordSchema.parse(JSON.parse(new TextDecoder().decode(await store.get(key))));
+  if (Date.parse(record.startedAt) >= description.startTime.getTime()) costs.push(record);
+}
 const byActivity: Record<string, { count: number; wallSeconds: number; cpuSeconds: number }> = {};
 for (const c of costs) {
   const a = (byActivity[c.activityType] ??= { count: 0, wallSeconds: 0, cpuSeconds: 0 });
@@ -185,7 +189,8 @@ const out = {
     promptTuningSecondsPerEpoch: tuningEpochs && !tuningReused ? tuningSeconds / tuningEpochs : null,
     promptTuningEpochs: tuningEpochs,
     retrieverTrainingSecondsPerPairEpoch: trainSecondsPerPairEpoch,
-    cpuHoursPer1000Documents: unlabeled && Object.keys(reusedActivities).length === 0 ? (cpuSeconds / 3600 / unlabeled) * 1000 : null,
+    // Without the CPU of reused one-off stages (projectionLeavesOut); null when generation itself was reused.
+    cpuHoursPer1000Documents: unlabeled && !Object.values(genSecondsPerDoc).some((x) => x === null) ? (cpuSeconds / 3600 / unlabeled) * 1000 : null,
   },
   /** Successful activity attempts per type that returned stored results; their stages' rates are null. */
   reusedActivities,
@@ -211,8 +216,8 @@ if (Object.keys(reusedActivities).length > 0) {
 }
 for (const g of gen) console.log(`  weak queries/hour (${g.system}, prefix cache ${config.generation.prefixCache ? 'on' : 'off'}): ${fmt(t.weakQueriesPerHour[g.system], 0)}`);
 console.log(`  BM25 filter queries/s ${fmt(t.bm25FilterQueriesPerSecond)}; encoder documents/s ${fmt(t.encoderDocumentsPerSecond)}; prompt tuning s/epoch ${fmt(t.promptTuningSecondsPerEpoch)}`);
-console.log(`  CPU-hours per 1,000 unlabeled documents ${fmt(t.cpuHoursPer1000Documents, 3)}`);
 const leftOut = projectionLeavesOut.length > 0 ? ` (without ${projectionLeavesOut.join(' and ')}, reused from the store)` : '';
+console.log(`  CPU-hours per 1,000 unlabeled documents ${fmt(t.cpuHoursPer1000Documents, 3)}${leftOut}`);
 for (const [n, p] of Object.entries(out.projection100k)) console.log(`  projected 100k-document run, ${n}: ${fmt(p.wallHours)} h${leftOut}`);
 console.log(`wrote ${values.out} and ${reportPath}; wall ${(wallSeconds / 60).toFixed(1)} min, CPU ${(cpuSeconds / 3600).toFixed(2)} h`);
 await connection.close();

@@ -38,7 +38,7 @@ describe('activity cost interceptor', () => {
     const result = await run(store, context('run:1/generate-sptar/shard-2', 2), async () => burn());
     assert.equal(typeof result, 'string');
     const keys = await store.list(costPrefix('run:1'));
-    assert.deepEqual(keys, ['costs/run-1/generateShard-run-1-generate-sptar-shard-2-4-attempt-2.json']);
+    assert.deepEqual(keys, ['costs/run-1/generateShard-run-1-generate-sptar-shard-2-4-attempt-2-run-r.json']);
     const { records, problems } = await readCostRecords(store, 'run:1');
     assert.deepEqual(problems, []);
     const r = records[0]!;
@@ -75,6 +75,14 @@ describe('activity cost interceptor', () => {
     assert.deepEqual(records.map((r) => [r.activityId, r.reused]).sort(), [['computed', false], ['stored', true]]);
     // Outside an activity it does nothing.
     assert.doesNotThrow(() => markReused());
+  });
+
+  it('keeps the records of an earlier run when the same workflow id runs again', async () => {
+    const interceptors = [activityCostInterceptors({ store })];
+    for (const runId of ['first', 'second']) {
+      await new MockActivityEnvironment({ activityType: 'tunePrompt', activityId: '4', workflowExecution: { workflowId: 'run-6', runId } }, { interceptors }).run(async () => 1);
+    }
+    assert.deepEqual(await store.list(costPrefix('run-6')), ['costs/run-6/tunePrompt-run-6-4-attempt-1-run-first.json', 'costs/run-6/tunePrompt-run-6-4-attempt-1-run-second.json']);
   });
 
   it('skips activities outside a workflow and reports unreadable records', async () => {
