@@ -15,7 +15,7 @@ import { weightsDigest } from '../lib/onnx/graph-cache.ts';
 import { topKDense, type EmbeddingMatrix } from '../lib/retrieval/dense-search.ts';
 import { createPrng, shuffled } from '../lib/splits/prng.ts';
 import { DenseEncoder, EncoderTrainer } from '../lib/sptar/dense-encoder.ts';
-import { trainingPhases, trainPhases, type TrainingPair, type TrainingPhase } from '../lib/sptar/retriever-training.ts';
+import { seededPhaseShuffle, trainingPhases, trainPhases, type TrainingPair, type TrainingPhase } from '../lib/sptar/retriever-training.ts';
 import type { TextTokenizer } from '../lib/tokenizers/text-tokenizer.ts';
 import { loadTokenizerJson } from '../lib/tokenizers/tokenizer-files.ts';
 import { loadBertCheckpoint, normaliseCheckpointNames } from '../lib/weights/hf-checkpoint.ts';
@@ -365,8 +365,7 @@ export function createRetrieverActivities(deps: { store: ArtifactStore; graphCac
               warmupFraction: r.warmupFraction,
               maxGradNorm: r.maxGradNorm,
               selectStartingEncoder: r.selectStartingEncoder,
-              // The mixed phase keeps the seed names of runs before phases existed, so their results still match.
-              shuffle: (phase, n, e) => shuffled(Array.from({ length: n }, (_, i) => i), createPrng(config.seed, phase.name === 'mixed' ? `retriever-epoch-${e}` : `retriever-${phase.name}-epoch-${e}`)),
+              shuffle: seededPhaseShuffle(config.seed),
             },
             {
               async resumeFrom(phase) {

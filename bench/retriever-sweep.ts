@@ -20,9 +20,8 @@ import { preparedDataSchema } from '../common/pipeline-stages.ts';
 import { weakPairRowSchema } from '../common/retriever-types.ts';
 import { loadQrels, loadQueries, type Qrels } from '../lib/beir/index.ts';
 import { evaluateRun } from '../lib/metrics/index.ts';
-import { createPrng, shuffled } from '../lib/splits/prng.ts';
 import { DenseEncoder, EncoderTrainer } from '../lib/sptar/dense-encoder.ts';
-import { trainingPhases, trainPhases, type TrainingPair, type WeakSchedule } from '../lib/sptar/retriever-training.ts';
+import { seededPhaseShuffle, trainingPhases, trainPhases, type TrainingPair, type WeakSchedule } from '../lib/sptar/retriever-training.ts';
 import { loadSettings } from '../workers/settings.ts';
 
 const { values } = parseArgs({
@@ -188,7 +187,7 @@ try {
               warmupFraction: r.warmupFraction,
               maxGradNorm: r.maxGradNorm,
               // The pipeline's shuffles, so a trial with the pipeline's settings trains the pipeline's encoder.
-              shuffle: (phase, n, e) => shuffled(Array.from({ length: n }, (_, i) => i), createPrng(config.seed, phase.name === 'mixed' ? `retriever-epoch-${e}` : `retriever-${phase.name}-epoch-${e}`)),
+              shuffle: seededPhaseShuffle(config.seed),
             },
           );
           const trial: Trial = {

@@ -1,4 +1,5 @@
 import { CorruptArtifactError } from '../../common/errors.ts';
+import { createPrng, shuffled } from '../splits/prng.ts';
 import { AdamW, clipGradNorm, linearSchedule, type AdamWState } from '../training/adamw.ts';
 
 // Dense retriever training as in the SPTAR authors' DPR recipe: shared encoder, in-batch negatives (the loss and
@@ -123,6 +124,14 @@ export interface TrainingPhase {
   readonly name: 'mixed' | 'weak' | 'labeled';
   readonly pairs: readonly TrainingPair[];
   readonly epochs: number;
+}
+
+/**
+ * The seeded pair order of each epoch of each phase, as the pipeline trains: the mixed phase keeps the seed names of
+ * runs before phases existed, so their results still match.
+ */
+export function seededPhaseShuffle(seed: number): (phase: TrainingPhase, n: number, epoch: number) => number[] {
+  return (phase, n, e) => shuffled(Array.from({ length: n }, (_, i) => i), createPrng(seed, phase.name === 'mixed' ? `retriever-epoch-${e}` : `retriever-${phase.name}-epoch-${e}`));
 }
 
 /** The phases of a schedule; without weak pairs every schedule is one mixed phase over the labeled pairs. */
