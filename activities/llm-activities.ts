@@ -137,18 +137,30 @@ export function createLlmActivities(deps: { store: ArtifactStore }) {
     if (llmCache?.key !== key) llmCache = { key, llm: loadLlm(source) };
     return llmCache.llm;
   };
+  // The loaded models hold gigabytes (the prompt-tuning session keeps its training buffers, each decoder its arena),
+  // and a model worker runs every stage in turn: one of them is resident at a time. Opening one releases the others
+  // first, and `releaseModels` releases all before non-LLM work (the model worker runs one activity at a time).
   let softModel: { key: string; model: Promise<SoftPromptModel> } | undefined;
+  let writer: { key: string; loaded: Promise<{ writer: WeakQueryWriter; decoder: OnnxCausalDecoder }> } | undefined;
+  const releaseSoftModel = async (): Promise<void> => {
+    const stale = softModel;
+    softModel = undefined;
+    if (stale) await stale.model.then((m) => m.release(), () => undefined);
+  };
+  const releaseWriter = async (): Promise<void> => {
+    const stale = writer;
+    writer = undefined;
+    if (stale) await stale.loaded.then((l) => l.decoder.release(), () => undefined);
+  };
   const softModelFor = async (source: LlmSource, promptLength: number): Promise<SoftPromptModel> => {
     const key = `${canonicalJson(source)}/${promptLength}`;
     if (softModel?.key !== key) {
-      const previous = softModel;
+      const released = Promise.all([releaseSoftModel(), releaseWriter()]);
       // Worker-thread sessions: a prompt-tuning step runs for seconds, and heartbeats must keep flowing meanwhile.
-      softModel = { key, model: llmFor(source).then((l) => SoftPromptModel.open(l.weights, l.config, promptLength, { worker: true })) };
-      if (previous) await (await previous.model).release();
+      softModel = { key, model: released.then(() => llmFor(source)).then((l) => SoftPromptModel.open(l.weights, l.config, promptLength, { worker: true })) };
     }
     return softModel.model;
   };
-  let writer: { key: string; writer: Promise<WeakQueryWriter> } | undefined;
 
   /** S_train and S_eval as (document text, query text) pairs, in qrels order. */
   async function labeledData(prepared: PreparedData): Promise<LabeledData> {
@@ -298,28 +310,37 @@ export function createLlmActivities(deps: { store: ArtifactStore }) {
       return scored;
     },
 
+    /** Releases every loaded LLM session and the weights; the next LLM activity loads what it needs again. */
+    releaseModels: async (): Promise<void> => {
+      await Promise.all([releaseSoftModel(), releaseWriter()]);
+      llmCache = undefined;
+    },
+
     /** The shard activity's generator: built once per process for the same shared inputs. */
     generatorFor: async (sharedRaw: unknown): Promise<QueryGenerator> => {
       const shared = generationSharedSchema.parse(sharedRaw);
       const key = canonicalJson(shared);
       if (writer?.key !== key) {
+        const released = Promise.all([releaseSoftModel(), releaseWriter()]);
         writer = {
           key,
-          writer: (async () => {
+          loaded: (async () => {
+            await released;
             const llm = await llmFor(shared.llm as LlmSource);
-            const model = await OnnxCausalDecoder.create(llm.weights, llm.config);
+            const decoder = await OnnxCausalDecoder.create(llm.weights, llm.config);
             const soft = shared.softPrompt ? f32(await store.get(shared.softPrompt)) : undefined;
             const limits = { document: { unit: 'words' as const, max: shared.maxDocumentWords }, query: { unit: 'words' as const, max: shared.maxQueryWords } };
             const examples = shared.examples === 'inpars' ? INPARS_EXAMPLES : shared.examples;
-            return new WeakQueryWriter(model, new PromptTokenizer(llm.tokenizer, llm.eosTokenId, limits), soft, examples, {
+            const w = new WeakQueryWriter(decoder, new PromptTokenizer(llm.tokenizer, llm.eosTokenId, limits), soft, examples, {
               maxNewTokens: shared.maxNewTokens,
               batchSize: shared.batchSize,
               prefixCache: shared.prefixCache,
             });
+            return { writer: w, decoder };
           })(),
         };
       }
-      const w = await writer.writer;
+      const w = (await writer.loaded).writer;
       return { batchSize: w.batchSize, generate: (docs) => w.generate(docs) };
     },
   };
