@@ -192,7 +192,8 @@ export function createReportActivities(deps: { store: ArtifactStore }) {
       const promptCurve = record ? parseArtifact(softPromptCurveSchema, record, text(await store.get(record)), 'a soft-prompt record') : null;
 
       const timings = input.timings ?? [];
-      const costs = await readCostRecords(store, input.runId);
+      // This run's attempts only: the first stage starts when the run does.
+      const costs = await readCostRecords(store, input.runId, { since: timings[0]?.startedAt });
       for (const problem of costs.problems) console.warn(`report: skipped a cost record: ${problem}`);
 
       const promotion = input.promotion ?? null;

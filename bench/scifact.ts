@@ -11,6 +11,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { readCostRecords } from '../activities/activity-costs.ts';
 import { createArtifactStore } from '../activities/artifact-store/index.ts';
 import { softPromptRecordSchema } from '../activities/llm-activities.ts';
 import { fnv1a } from '../common/fnv1a.ts';
@@ -18,7 +19,6 @@ import type { GenerationProgress } from '../common/generation-types.ts';
 import { parsePipelineConfig } from '../common/pipeline-config.ts';
 import type { PipelineProgress, StageTiming } from '../common/pipeline-stages.ts';
 import { TASK_QUEUES } from '../common/task-queues.ts';
-import { costRecordSchema, type CostRecord } from '../lib/report/stage-costs.ts';
 import type { PipelineResult } from '../workflows/pipeline-workflow.ts';
 import { loadSettings } from '../workers/settings.ts';
 import { connectClient } from '../workers/temporal-connection.ts';
@@ -77,13 +77,9 @@ const description = await handle.describe();
 
 // Per-stage wall time from the workflow; CPU-seconds from the cost records the workers store per activity.
 const timings: readonly StageTiming[] = progress?.timings ?? [];
-const costKeys = await store.list(`costs/${workflowId}/`);
-const costs: CostRecord[] = [];
 // A workflow id started again after it closed is a new run under the same id: only this run's attempts count.
-for (const key of costKeys) {
-  const record = costRecordSchema.parse(JSON.parse(new TextDecoder().decode(await store.get(key))));
-  if (Date.parse(record.startedAt) >= description.startTime.getTime()) costs.push(record);
-}
+const { records: costs, problems: costProblems } = await readCostRecords(store, workflowId, { since: description.startTime.toISOString() });
+if (costProblems.length > 0) throw new Error(`unreadable cost records:\n${costProblems.join('\n')}`);
 const byActivity: Record<string, { count: number; wallSeconds: number; cpuSeconds: number }> = {};
 for (const c of costs) {
   const a = (byActivity[c.activityType] ??= { count: 0, wallSeconds: 0, cpuSeconds: 0 });

@@ -85,6 +85,18 @@ describe('activity cost interceptor', () => {
     assert.deepEqual(await store.list(costPrefix('run-6')), ['costs/run-6/tunePrompt-run-6-4-attempt-1-run-first.json', 'costs/run-6/tunePrompt-run-6-4-attempt-1-run-second.json']);
   });
 
+  it('reads only the attempts that started at or after the given run start', async () => {
+    const record = (attempt: number, startedAt: string) =>
+      JSON.stringify({ activityType: 'tunePrompt', activityId: '4', workflowId: 'run-7', attempt, startedAt, wallSeconds: 1, cpuSeconds: 1, ok: true });
+    await store.put('costs/run-7/tunePrompt-run-7-4-attempt-1-run-first.json', record(1, '2026-12-02T10:00:00.000Z'));
+    await store.put('costs/run-7/tunePrompt-run-7-4-attempt-1-run-second.json', record(1, '2026-12-02T12:00:00.000Z'));
+    await store.put('costs/run-7/tunePrompt-run-7-4-attempt-2-run-second.json', record(2, '2026-12-02T12:30:00.000Z'));
+    assert.deepEqual((await readCostRecords(store, 'run-7')).records.map((r) => r.startedAt), ['2026-12-02T10:00:00.000Z', '2026-12-02T12:00:00.000Z', '2026-12-02T12:30:00.000Z']);
+    const since = await readCostRecords(store, 'run-7', { since: '2026-12-02T12:00:00.000Z' });
+    assert.deepEqual(since.problems, []);
+    assert.deepEqual(since.records.map((r) => `${r.attempt} ${r.startedAt}`), ['1 2026-12-02T12:00:00.000Z', '2 2026-12-02T12:30:00.000Z']);
+  });
+
   it('skips activities outside a workflow and reports unreadable records', async () => {
     assert.equal(await run(store, context(undefined), async () => 1), 1);
     await store.put('costs/run-4/bad.json', '{"activityType": 3}');

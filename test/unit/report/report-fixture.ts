@@ -102,6 +102,9 @@ export async function reportFixture(): Promise<{ store: LocalArtifactStore; dir:
     { activityType: 'mergeKeptPairs', activityId: '7', workflowId: RUN_ID, attempt: 1, startedAt: t(8), wallSeconds: 0.5, cpuSeconds: 0.3, ok: true },
   ];
   for (const c of costs) await store.put(costKey(c), JSON.stringify(c));
+  // An earlier run under the same workflow id, before this run's first stage: not this run's cost.
+  const earlier: CostRecord = { activityType: 'prepareData', activityId: '1', workflowId: RUN_ID, attempt: 1, startedAt: new Date(Date.UTC(2025, 11, 31)).toISOString(), wallSeconds: 9, cpuSeconds: 9, ok: true };
+  await store.put(costKey(earlier, 'earlier-run'), JSON.stringify(earlier));
 
   const input: ReportInput = {
     config: pipelineConfigSchema.parse({ runName: 'scifact' }),
