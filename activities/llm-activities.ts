@@ -152,10 +152,13 @@ export function createLlmActivities(deps: { store: ArtifactStore }) {
     writer = undefined;
     if (stale) await stale.loaded.then((l) => l.decoder.release(), () => undefined);
   };
+  const releaseLoaded = async (): Promise<void> => {
+    await Promise.all([releaseSoftModel(), releaseWriter()]);
+  };
   const softModelFor = async (source: LlmSource, promptLength: number): Promise<SoftPromptModel> => {
     const key = `${canonicalJson(source)}/${promptLength}`;
     if (softModel?.key !== key) {
-      const released = Promise.all([releaseSoftModel(), releaseWriter()]);
+      const released = releaseLoaded();
       // Worker-thread sessions: a prompt-tuning step runs for seconds, and heartbeats must keep flowing meanwhile.
       softModel = { key, model: released.then(() => llmFor(source)).then((l) => SoftPromptModel.open(l.weights, l.config, promptLength, { worker: true })) };
     }
@@ -312,7 +315,7 @@ export function createLlmActivities(deps: { store: ArtifactStore }) {
 
     /** Releases every loaded LLM session and the weights; the next LLM activity loads what it needs again. */
     releaseModels: async (): Promise<void> => {
-      await Promise.all([releaseSoftModel(), releaseWriter()]);
+      await releaseLoaded();
       llmCache = undefined;
     },
 
@@ -321,7 +324,7 @@ export function createLlmActivities(deps: { store: ArtifactStore }) {
       const shared = generationSharedSchema.parse(sharedRaw);
       const key = canonicalJson(shared);
       if (writer?.key !== key) {
-        const released = Promise.all([releaseSoftModel(), releaseWriter()]);
+        const released = releaseLoaded();
         writer = {
           key,
           loaded: (async () => {
