@@ -8,7 +8,7 @@
 //    and common terms (median document fraction ~4%, none above ~50%).
 //  - "zipf" (a stress case): 5-12 words drawn from the whole Zipf distribution, so ~40% of query terms occur in
 //    more than 30% of all documents, as if stopwords were kept: far more postings per query than real queries.
-import { createPrng, type Prng } from '../lib/splits/prng.ts';
+import { createPrng, type Prng } from '../lib/random/prng.ts';
 import { analyze, documentText, type Bm25Document } from '../lib/bm25/index.ts';
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';

@@ -12,7 +12,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { BertConfig, LlamaConfig, WeightMap } from '../lib/models/model-config.ts';
 import { DECODER_NAMES, SOFT_PROMPT_NAMES } from '../lib/models/decoder-graphs.ts';
 import { openDecoderStepSession, openSoftPromptLossSession } from '../lib/models/model-sessions.ts';
-import { SeededRandom } from '../lib/models/seeded-random.ts';
+import { Mulberry32 } from '../lib/random/prng.ts';
 import { randomBertWeights, randomLlamaWeights } from '../lib/models/tiny-models.ts';
 import { GraphBuilder } from '../lib/onnx/graph-builder.ts';
 import { weightsDigest } from '../lib/onnx/graph-cache.ts';
@@ -21,6 +21,7 @@ import { ModelSession, hostTensor, type HostTensor } from '../lib/onnx/session.t
 import { loadGguf, type GgufModel } from '../lib/weights/gguf.ts';
 import { OnnxCausalDecoder } from '../lib/generation/onnx-decoder.ts';
 import { DenseEncoder, EncoderTrainer } from '../lib/sptar/dense-encoder.ts';
+import { promptLimits } from '../lib/sptar/prompt-limits.ts';
 import { PromptTokenizer } from '../lib/sptar/prompt-tokens.ts';
 import { WeakQueryWriter, type WriterDocument } from '../lib/sptar/weak-query-writer.ts';
 import { tokenizerFromGgufMetadata } from '../lib/tokenizers/gguf-tokenizer.ts';
@@ -73,7 +74,7 @@ async function measure(reps: number, f: () => Promise<unknown>): Promise<{ best:
 async function matmulGflops(threads: number, n: number): Promise<number> {
   const b = new GraphBuilder('matmul');
   const x = b.input('x', 'float32', [n, n]);
-  const rng = new SeededRandom(1);
+  const rng = new Mulberry32(1);
   const w = b.initializer('w', 'float32', [n, n], rng.floats(n * n, 1));
   b.output(op.matmul(b, x, w), 'y');
   const s = await ModelSession.create(b.toBytes(), { intraOpThreads: threads, label: 'matmul' });
@@ -83,7 +84,7 @@ async function matmulGflops(threads: number, n: number): Promise<number> {
   return (2 * n ** 3) / best / 1e9;
 }
 
-function ids(count: number, vocab: number, rng: SeededRandom): HostTensor {
+function ids(count: number, vocab: number, rng: Mulberry32): HostTensor {
   return hostTensor('int64', [1, count], BigInt64Array.from({ length: count }, () => BigInt(rng.int(vocab))));
 }
 
@@ -141,7 +142,7 @@ function readJsonl<T>(path: string, count: number): T[] {
 }
 
 /** Real SciFact texts when the data is present, else seeded word salad of similar length. */
-function benchTexts(count: number, kind: 'documents' | 'queries', rng: SeededRandom): string[] {
+function benchTexts(count: number, kind: 'documents' | 'queries', rng: Mulberry32): string[] {
   const path = kind === 'documents' ? SCIFACT_CORPUS : SCIFACT_QUERIES;
   if (existsSync(path)) return readJsonl<{ title?: string; text?: string }>(path, count).map((r) => `${r.title ?? ''} ${r.text ?? ''}`.trim());
   const words = ['protein', 'cell', 'vitamin', 'density', 'tumor', 'insulin', 'gene', 'expression', 'patients', 'risk'];
@@ -164,18 +165,17 @@ async function stallOf<T>(f: () => Promise<T>): Promise<{ value: T; seconds: num
  * 50 soft-prompt vectors + two examples as the shared prefix (computed once, in the first batch), documents of at
  * most 100 words, greedy up to 32 new tokens, batch 4. The first batch includes the prefix computation.
  */
-async function generationStalls(loaded: GgufModel, fmt: (x: number, digits?: number) => string, rng: SeededRandom): Promise<void> {
+async function generationStalls(loaded: GgufModel, fmt: (x: number, digits?: number) => string, rng: Mulberry32): Promise<void> {
   const tokenizer = tokenizerFromGgufMetadata(loaded.tokenizerMetadata, SMOLLM2);
   const eos = loaded.tokenizerMetadata.eosTokenId ?? 2;
   const docs = benchTexts(2 + 2 * GENERATION_BATCH, 'documents', rng).map((text): WriterDocument => ({ title: '', text }));
   const queries = benchTexts(2, 'queries', rng);
   const examples = [0, 1].map((i) => ({ document: docs[i]?.text ?? '', query: queries[i] ?? '' }));
-  const limits = { document: { unit: 'words' as const, max: 100 }, query: { unit: 'words' as const, max: 48 } };
   const initIds = tokenizer.encode('please generate query for this document');
   for (const worker of [false, true]) {
     const model = await OnnxCausalDecoder.create(loaded.weights, loaded.config, ['last'], { worker });
     const softPrompt = model.embed(Array.from({ length: PROMPT_LENGTH }, (_, i) => initIds[i % initIds.length] ?? 0));
-    const writer = new WeakQueryWriter(model, new PromptTokenizer(tokenizer, eos, limits), softPrompt, examples, { maxNewTokens: 32, batchSize: GENERATION_BATCH, prefixCache: true });
+    const writer = new WeakQueryWriter(model, new PromptTokenizer(tokenizer, eos, promptLimits({ maxDocumentWords: 100, maxQueryWords: 48 })), softPrompt, examples, { maxNewTokens: 32, batchSize: GENERATION_BATCH, prefixCache: true });
     const first = await stallOf(() => writer.generate(docs.slice(2, 2 + GENERATION_BATCH)));
     const second = await stallOf(() => writer.generate(docs.slice(2 + GENERATION_BATCH)));
     await model.release();
@@ -188,7 +188,7 @@ async function generationStalls(loaded: GgufModel, fmt: (x: number, digits?: num
 }
 
 /** One all-MiniLM-L6-v2 training step at batch 32 through EncoderTrainer (tokenisation, run, gradient copies). */
-async function encoderTrainingStalls(bert: { config: BertConfig; weights: WeightMap; source: string }, fmt: (x: number, digits?: number) => string, rng: SeededRandom): Promise<void> {
+async function encoderTrainingStalls(bert: { config: BertConfig; weights: WeightMap; source: string }, fmt: (x: number, digits?: number) => string, rng: Mulberry32): Promise<void> {
   if (!existsSync(`${MINILM}/tokenizer.json`)) {
     console.log(`encoder training step: skipped (${MINILM}/tokenizer.json missing)`);
     return;
@@ -212,7 +212,7 @@ async function main(): Promise<void> {
   const fmt = (x: number, digits = 2) => x.toFixed(digits);
   const stallsOnly = process.argv.includes('--stalls');
   console.log(`# model engine benchmark${stallsOnly ? ' (event-loop stalls only)' : ''} (2 shared cores: figures vary with other load)`);
-  const rng = new SeededRandom(3);
+  const rng = new Mulberry32(3);
   let g2 = 0;
   if (!stallsOnly) {
     const n = 1024;
@@ -254,7 +254,7 @@ async function main(): Promise<void> {
 }
 
 /** SmolLM2 prefill throughput and the prompt-tuning step (raw sessions), with their event-loop stalls. */
-async function decoderRuns(llama: { config: LlamaConfig; weights: WeightMap }, g2: number, fmt: (x: number, digits?: number) => string, rng: SeededRandom): Promise<void> {
+async function decoderRuns(llama: { config: LlamaConfig; weights: WeightMap }, g2: number, fmt: (x: number, digits?: number) => string, rng: Mulberry32): Promise<void> {
   const cfg = llama.config;
   const digest = await timed(async () => weightsDigest(llama.weights));
   const place = { weightsDigest: digest.value, threads: 2 };

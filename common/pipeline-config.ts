@@ -3,6 +3,9 @@ import { z } from 'zod';
 // The one definition of the pipeline configuration. The TypeScript type is inferred from it; it is parsed at the
 // edge (CLI, UI input) and again as the workflow's first step. Defaults are the SPTAR authors' values.
 
+/** Seconds without a heartbeat before a model activity counts as lost; one default for every model activity. */
+export const DEFAULT_MODEL_HEARTBEAT_SECONDS = 300;
+
 const modelSource = z.discriminatedUnion('kind', [
   z
     .object({
@@ -13,8 +16,10 @@ const modelSource = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('tiny').describe('A seeded tiny random model of the same architecture, for tests and dry runs'),
-      architecture: z.enum(['llama', 'gpt2', 'bert']),
-      seed: z.number().int().default(7),
+      architecture: z
+        .enum(['llama', 'gpt2', 'bert'])
+        .describe("Architecture of the tiny model: 'llama' or 'gpt2' for the LLM, 'bert' for the encoder"),
+      seed: z.number().int().default(7).describe("Seed of the tiny model's random weights: the same seed gives the same weights"),
       tokenizer: z
         .string()
         .optional()
@@ -25,90 +30,224 @@ const modelSource = z.discriminatedUnion('kind', [
 
 export const pipelineConfigSchema = z
   .object({
-    runName: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).default('scifact').describe('Prefix of workflow ids and artifact keys'),
-    mode: z.enum(['full', 'incremental']).default('full').describe('incremental augments only documents new or changed since the last successful run'),
-    seed: z.number().int().default(13).describe('Seed of every random choice: splits, groups, sampling, initialisation'),
-    reuseArtifacts: z.boolean().default(true).describe('Reuse finished stage artifacts with the same input hash'),
-    augment: z.boolean().default(true).describe('false skips the LLM stages (prompt tuning, filter, generation): baselines only'),
+    runName: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/)
+      .default('scifact')
+      .describe(
+        'Prefix of workflow ids and artifact keys (lowercase letters, digits and dashes, at most 63 characters); runs with the same name share reusable artifacts and the last-success record that incremental mode reads',
+      ),
+    mode: z
+      .enum(['full', 'incremental'])
+      .default('full')
+      .describe(
+        "'full' augments every document of D_unlabeled; 'incremental' leaves out unjudged documents whose content hash (sha256 of title and text) is unchanged since the last successful run of this runName (a full run when there is none)",
+      ),
+    seed: z
+      .number()
+      .int()
+      .default(13)
+      .describe('Seed of every random choice of the pipeline: splits, example groups, training order, dev split and dev corpus sample, report samples and significance tests'),
+    reuseArtifacts: z
+      .boolean()
+      .default(true)
+      .describe('true reuses a finished stage artifact whose inputs and settings hash the same (also across runs of this runName); false keys every artifact by the workflow id, so everything is computed again'),
+    augment: z.boolean().default(true).describe('false skips the LLM stages (prompt tuning, example filter, weak query generation): baselines only'),
     dataset: z
       .object({
-        name: z.string().min(1).default('scifact'),
-        path: z.string().min(1).default('../shared/data/scifact').describe('BEIR folder: corpus.jsonl, queries.jsonl, qrels/'),
-        trainQrels: z.string().default('qrels/train.tsv').describe('Source of S_train and S_eval'),
-        testQrels: z.string().default('qrels/test.tsv').describe('Used only for evaluation'),
-        onBadRow: z.enum(['fail', 'skip']).default('fail').describe('skip: malformed rows are counted and written to a rejects file'),
+        name: z.string().min(1).default('scifact').describe('Name of the dataset in the SptarDataset search attribute, memos and the report; not a path'),
+        path: z
+          .string()
+          .min(1)
+          .default('../shared/data/scifact')
+          .describe('BEIR folder holding corpus.jsonl, queries.jsonl and the qrels files; a relative path resolves against the working directory'),
+        trainQrels: z
+          .string()
+          .default('qrels/train.tsv')
+          .describe('Train qrels TSV, relative to dataset.path: its queries with a relevant document and not in the test qrels are the pool S_train and S_eval are drawn from'),
+        testQrels: z
+          .string()
+          .default('qrels/test.tsv')
+          .describe('Test qrels TSV, relative to dataset.path: used only for the final evaluation; its judged documents are never augmented'),
+        onBadRow: z
+          .enum(['fail', 'skip'])
+          .default('fail')
+          .describe("'fail' stops at the first malformed row of any dataset file; 'skip' counts malformed rows and writes them, with file, line and reason, to a rejects file"),
       })
       .strict()
       .prefault({}),
     splits: z
       .object({
-        trainPairs: z.number().int().positive().default(50).describe('X: labeled pairs for prompt tuning (S_train)'),
-        evalQueries: z.number().int().positive().default(100).describe('Y: queries for early stopping and the filter (S_eval)'),
-        unlabeledLimit: z.number().int().positive().nullable().default(null).describe('Cap on D_unlabeled; null = every unjudged document'),
+        trainPairs: z
+          .number()
+          .int()
+          .positive()
+          .default(50)
+          .describe('X: labeled (query, document) pairs in S_train, one per query, seeded draw; the prompt is tuned on them and example groups are drawn from them'),
+        evalQueries: z
+          .number()
+          .int()
+          .positive()
+          .default(100)
+          .describe('Y: further labeled queries in S_eval, each with all its relevant documents; their loss drives early stopping and the example filter'),
+        unlabeledLimit: z
+          .number()
+          .int()
+          .positive()
+          .nullable()
+          .default(null)
+          .describe('Most documents in D_unlabeled (documents judged in no qrels): a seeded sample of this many; null = every unjudged document'),
       })
       .strict()
       .prefault({}),
-    llm: modelSource.default({ kind: 'file', path: 'models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf' }),
-    encoder: modelSource.default({ kind: 'file', path: 'models/all-minilm-l6-v2' }),
+    llm: modelSource
+      .default({ kind: 'file', path: 'models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf' })
+      .describe('The frozen decoder LLM whose soft prompt is tuned and which writes the weak queries (llama or gpt2)'),
+    encoder: modelSource
+      .default({ kind: 'file', path: 'models/all-minilm-l6-v2' })
+      .describe('The BERT encoder the dense retrievers start from and fine-tune'),
     promptTuning: z
       .object({
-        promptLength: z.number().int().positive().default(50).describe('l: virtual tokens in the soft prompt'),
-        initText: z.string().min(1).default('please generate query for this document'),
-        learningRate: z.number().positive().default(3e-2),
-        maxEpochs: z.number().int().positive().default(100),
-        patience: z.number().int().positive().default(6).describe('Epochs without S_eval improvement before stopping'),
-        examplesPerPrompt: z.number().int().nonnegative().default(2).describe('M: example pairs in the template'),
-        maxDocumentWords: z.number().int().positive().default(200).describe('Documents are cut to this many words in every prompt'),
-        maxQueryWords: z.number().int().positive().default(48),
-        evalBatchSize: z.number().int().positive().default(4).describe('S_eval items per loss evaluation run'),
+        promptLength: z.number().int().positive().default(50).describe('l: virtual tokens (embedding vectors) in the soft prompt put before every prompt'),
+        initText: z
+          .string()
+          .min(1)
+          .default('please generate query for this document')
+          .describe('Text whose token embeddings initialise the soft prompt, repeated or cut to its l rows'),
+        learningRate: z
+          .number()
+          .positive()
+          .default(3e-2)
+          .describe('Peak AdamW learning rate of the soft prompt, decayed linearly to 0 over maxEpochs x |S_train| steps (no warm-up, one pair per step)'),
+        maxEpochs: z.number().int().positive().default(100).describe('Most epochs (passes over S_train) of prompt tuning; early stopping may end it sooner'),
+        patience: z
+          .number()
+          .int()
+          .positive()
+          .default(6)
+          .describe("Epochs without a lower mean S_eval loss before prompt tuning stops; the best epoch's prompt is kept"),
+        examplesPerPrompt: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(2)
+          .describe('M: example (document, query) pairs from S_train in each prompt, for tuning, the example filter and generation'),
+        maxDocumentWords: z
+          .number()
+          .int()
+          .positive()
+          .default(200)
+          .describe('Every document in a prompt (examples and the target document) is cut to this many words, for tuning and generation'),
+        maxQueryWords: z
+          .number()
+          .int()
+          .positive()
+          .default(48)
+          .describe('Example queries in a prompt, and the target query of each prompt-tuning item, are cut to this many words'),
+        evalBatchSize: z
+          .number()
+          .int()
+          .positive()
+          .default(4)
+          .describe('S_eval items per run of the loss graph when computing a mean S_eval loss (early stopping and example groups); larger batches take more memory'),
       })
       .strict()
       .prefault({}),
     exampleFilter: z
       .object({
-        groups: z.number().int().positive().default(20).describe('G: candidate example groups, evaluated in parallel'),
+        groups: z
+          .number()
+          .int()
+          .positive()
+          .default(20)
+          .describe('G: seeded candidate groups of M S_train examples, each scored in parallel by the mean S_eval loss with the tuned prompt; the lowest-loss group is used for generation'),
       })
       .strict()
       .prefault({}),
     generation: z
       .object({
-        shardSize: z.number().int().positive().default(250).describe('Documents per shard (one child workflow each)'),
-        maxConcurrentShards: z.number().int().positive().default(4),
-        batchSize: z.number().int().positive().default(8).describe('Documents decoded together'),
-        maxNewTokens: z.number().int().positive().default(128),
-        prefixCache: z.boolean().default(true).describe('Compute soft prompt + examples key/values once per run'),
+        shardSize: z
+          .number()
+          .int()
+          .positive()
+          .default(250)
+          .describe('Documents of D_unlabeled per generation shard (the last one fewer); each shard is one child workflow'),
+        maxConcurrentShards: z.number().int().positive().default(4).describe('Most generation shard child workflows running at once'),
+        batchSize: z.number().int().positive().default(8).describe('Documents whose weak queries are decoded together in one batch'),
+        maxNewTokens: z.number().int().positive().default(128).describe('Longest weak query, in tokens: decoding stops after this many new tokens if no EOS or stop token came first'),
+        prefixCache: z
+          .boolean()
+          .default(true)
+          .describe('true computes the key/values of the soft prompt + examples prefix once and reuses them for every batch; false runs the prefix again with each batch'),
         heartbeatTimeoutSeconds: z
           .number()
           .int()
           .positive()
-          .default(300)
+          .default(DEFAULT_MODEL_HEARTBEAT_SECONDS)
           .describe(
-            'A model activity (prompt tuning, group scoring, a generation shard, retriever training, dense evaluation) whose worker sends no heartbeat for this long is retried elsewhere; must exceed the longest model load or graph build on the slowest model worker',
+            'Seconds: a model activity (prompt tuning, group scoring, a generation shard, retriever training, dense evaluation) whose worker sends no heartbeat for this long is retried elsewhere; must exceed the longest model load or graph build on the slowest model worker',
           ),
       })
       .strict()
       .prefault({}),
     weakFilter: z
       .object({
-        backend: z.enum(['compact', 'lunr']).default('compact'),
-        topK: z.number().int().positive().default(70).describe('Keep a pair iff its document is in the top-k for its query'),
-        k1: z.number().positive().default(0.9),
-        b: z.number().min(0).max(1).default(0.4),
+        backend: z
+          .enum(['compact', 'lunr'])
+          .default('compact')
+          .describe("BM25 implementation of the index used by the weak filter and the BM25 baseline: 'compact' scales to millions of documents; 'lunr' is the reference library, for small corpora"),
+        topK: z
+          .number()
+          .int()
+          .positive()
+          .default(70)
+          .describe('Keep a weak (query, document) pair iff BM25 ranks its document in the top k for the weak query'),
+        k1: z.number().positive().default(0.9).describe('BM25 k1 (term-frequency saturation) of the index used by the weak filter and the BM25 baseline'),
+        b: z.number().min(0).max(1).default(0.4).describe('BM25 b (document-length normalisation, 0 = none, 1 = full) of the same index'),
       })
       .strict()
       .prefault({}),
     retriever: z
       .object({
         enabled: z.boolean().default(true).describe('false stops after the weak data: no dense retriever is trained or evaluated'),
-        epochs: z.number().int().positive().default(20),
-        batchSize: z.number().int().min(2).default(32),
-        learningRate: z.number().positive().default(2e-5),
-        weightDecay: z.number().nonnegative().default(0.01),
-        warmupFraction: z.number().min(0).max(1).default(0.1),
-        maxGradNorm: z.number().positive().default(1.0),
-        similarityScale: z.number().positive().default(20),
-        maxSequenceLength: z.number().int().positive().default(256),
-        devFraction: z.number().gt(0).lt(1).default(0.2).describe('Share of labeled queries held out for epoch selection'),
+        epochs: z
+          .number()
+          .int()
+          .positive()
+          .default(20)
+          .describe("Training epochs (passes over the training pairs); with weakSchedule 'weak-first', the epochs over the labeled pairs"),
+        batchSize: z
+          .number()
+          .int()
+          .min(2)
+          .default(32)
+          .describe('(query, document) pairs per training step; the other documents of a batch are the in-batch negatives, so no batch repeats a query or a document'),
+        learningRate: z.number().positive().default(2e-5).describe('Peak AdamW learning rate, reached after the warm-up and then decayed linearly to 0 at the last step'),
+        weightDecay: z.number().nonnegative().default(0.01).describe('AdamW decoupled weight decay: each step also subtracts learning rate x weightDecay x weight'),
+        warmupFraction: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.1)
+          .describe('Share of all training steps over which the learning rate rises linearly from 0 to learningRate'),
+        maxGradNorm: z.number().positive().default(1.0).describe('Gradients are scaled down so their global L2 norm is at most this before each step'),
+        similarityScale: z
+          .number()
+          .positive()
+          .default(20)
+          .describe('Factor on the query-document cosine similarities before the softmax cross-entropy over in-batch negatives (an inverse temperature)'),
+        maxSequenceLength: z
+          .number()
+          .int()
+          .positive()
+          .default(256)
+          .describe("Tokens per query or document fed to the encoder, [CLS] and [SEP] included; longer texts are truncated; capped at the encoder's maximum positions"),
+        devFraction: z
+          .number()
+          .gt(0)
+          .lt(1)
+          .default(0.2)
+          .describe('Share of the labeled queries (S_train and S_eval) held out, seeded, as dev queries for epoch selection by nDCG@10; at least one query, never all'),
         selectStartingEncoder: z
           .boolean()
           .default(false)
@@ -119,7 +258,7 @@ export const pipelineConfigSchema = z
           .positive()
           .nullable()
           .default(null)
-          .describe('Documents the dev queries search each epoch: their judged documents plus a seeded sample; null = the whole corpus'),
+          .describe('Documents the dev queries search each epoch (their judged documents plus a seeded sample of the others, this many in all); null = the whole corpus'),
         weakSchedule: z
           .enum(['mixed', 'weak-first'])
           .default('mixed')
@@ -137,7 +276,7 @@ export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;
 export type PipelineConfigInput = z.input<typeof pipelineConfigSchema>;
 
 /** Each problem as `path: expected ..., got ...`, one per line, for people reading the UI or a terminal. */
-export function formatConfigIssues(error: z.ZodError, input: unknown): string {
+function formatConfigIssues(error: z.ZodError, input: unknown): string {
   return error.issues
     .map((issue) => {
       const path = issue.path.length > 0 ? issue.path.join('.') : '(root)';
@@ -164,7 +303,7 @@ function describeValue(v: unknown): string {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
-export type ConfigParseResult = { ok: true; config: PipelineConfig } | { ok: false; message: string };
+type ConfigParseResult = { ok: true; config: PipelineConfig } | { ok: false; message: string };
 
 export function parsePipelineConfig(input: unknown): ConfigParseResult {
   const parsed = pipelineConfigSchema.safeParse(input ?? {});

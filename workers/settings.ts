@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import type { StoreSettings } from '../activities/artifact-store/index.ts';
+import { describeZodIssues } from '../common/zod-issues.ts';
+import type { StoreSettings } from '../lib/artifact-store/index.ts';
 
 // Process settings from the environment: where Temporal and the artifact store are. Defaults match the services
 // that `infra/services.sh` starts; point them at an existing cluster or S3 endpoint to use those instead.
@@ -28,10 +29,7 @@ export interface Settings {
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new Error(`invalid environment settings:\n${lines.join('\n')}`);
-  }
+  if (!parsed.success) throw new Error(`invalid environment settings: ${describeZodIssues(parsed.error)}`);
   const e = parsed.data;
   const store: StoreSettings =
     e.SPTAR_STORE === 's3'

@@ -6,9 +6,9 @@ import type { RowReadOptions, RowReadStats } from './row-reader.ts';
 /** query id -> document id -> relevance grade. */
 export type Qrels = Map<string, Map<string, number>>;
 /** query id -> document id -> retrieval score. */
-export type Run = Map<string, Map<string, number>>;
+type Run = Map<string, Map<string, number>>;
 
-export interface Loaded<T> {
+interface Loaded<T> {
   readonly value: T;
   readonly stats: RowReadStats;
 }

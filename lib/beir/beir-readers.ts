@@ -1,8 +1,8 @@
 // Readers for the four BEIR/TREC formats that connect the pipeline's stages.
 import { z } from 'zod';
+import { describeZodIssues } from '../../common/zod-issues.ts';
 import {
   corpusRowSchema,
-  describeZodIssues,
   qrelRowSchema,
   queryRowSchema,
   runRowSchema,

@@ -1,9 +1,10 @@
 // Writers for the BEIR/TREC formats; rows are validated on the way out so a stage never writes what the next
 // stage would reject.
 import { DataFormatError } from '../../common/errors.ts';
+import { describeZodIssues } from '../../common/zod-issues.ts';
 import { writeLines } from './line-writer.ts';
 import { QRELS_HEADER } from './beir-readers.ts';
-import { corpusRowSchema, describeZodIssues, qrelRowSchema, queryRowSchema, type CorpusRow, type QrelRow, type QueryRow } from './row-schemas.ts';
+import { corpusRowSchema, qrelRowSchema, queryRowSchema, type CorpusRow, type QrelRow, type QueryRow } from './row-schemas.ts';
 import type { z } from 'zod';
 
 type Rows<T> = Iterable<T> | AsyncIterable<T>;

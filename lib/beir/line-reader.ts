@@ -3,7 +3,7 @@
 // its own with a fatal decoder and an invalid byte sequence is reported with its line number.
 import { createReadStream } from 'node:fs';
 
-export interface RawLine {
+interface RawLine {
   /** 1-based line number in the file. */
   readonly lineNumber: number;
   /** The line's bytes without the trailing "\n" or "\r\n". */
@@ -15,9 +15,9 @@ export interface ReadLinesOptions {
   readonly maxLineBytes?: number;
 }
 
-export const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
+const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
 
-export class LineTooLongError extends Error {
+class LineTooLongError extends Error {
   override readonly name = 'LineTooLongError';
 }
 

@@ -1,7 +1,7 @@
 // Skipped rows go to a JSONL rejects file, opened only when the first bad row appears.
 import { LineWriter } from './line-writer.ts';
 
-export interface RejectedRow {
+interface RejectedRow {
   readonly file: string;
   readonly line: number;
   readonly reason: string;

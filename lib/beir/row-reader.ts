@@ -5,7 +5,7 @@ import { DataFormatError } from '../../common/errors.ts';
 import { readRawLines, type ReadLinesOptions } from './line-reader.ts';
 import { RejectsWriter } from './rejects-writer.ts';
 
-export type BadRowPolicy = 'fail' | 'skip';
+type BadRowPolicy = 'fail' | 'skip';
 
 export interface RowReadOptions extends ReadLinesOptions {
   /** 'fail' (default) throws DataFormatError at the first bad row; 'skip' counts it and goes on. */

@@ -33,8 +33,3 @@ export const runRowSchema = z.object({
   tag: z.string().min(1),
 });
 export type RunRow = z.infer<typeof runRowSchema>;
-
-/** "path: message; path: message": short enough for a one-line error. */
-export function describeZodIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : 'row'}: ${i.message}`).join('; ');
-}

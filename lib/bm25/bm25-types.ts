@@ -1,6 +1,6 @@
 // The one interface both BM25 backends implement.
 
-export const Bm25Backends = ['compact', 'lunr'] as const;
+const Bm25Backends = ['compact', 'lunr'] as const;
 export type Bm25Backend = (typeof Bm25Backends)[number];
 
 export interface Bm25Params {

@@ -6,7 +6,7 @@ import { unpackIndex } from './index-container.ts';
 import { buildLunrBm25, LunrBm25Index } from './lunr-bm25.ts';
 import { CorruptArtifactError } from '../../common/errors.ts';
 
-export interface Bm25Options extends Partial<Bm25Params> {
+interface Bm25Options extends Partial<Bm25Params> {
   /** 'compact' (default) scales to millions of documents; 'lunr' is the reference library, for small corpora. */
   readonly backend?: Bm25Backend;
 }

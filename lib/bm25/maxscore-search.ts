@@ -19,7 +19,7 @@ import type { PostingBlocks } from './posting-blocks.ts';
 import { TopK } from './top-k.ts';
 
 /** Documents per window: the accumulators stay in the L1/L2 cache. (1024-16384 measured within noise at 1M.) */
-export const DEFAULT_WINDOW = 4096;
+const DEFAULT_WINDOW = 4096;
 /**
  * A non-essential list is read through a window when it has at most this many postings there per candidate:
  * reading a posting sequentially costs a small fraction of a galloping probe. Measured at 1M synthetic documents:
@@ -29,7 +29,7 @@ const DENSE_RATIO = 8;
 /** A bound must fall below threshold x SLACK to prune: covers rounding in sums of float64 bounds. */
 const SLACK = 1 - 1e-9;
 
-export interface ImpactPostings {
+interface ImpactPostings {
   readonly documentCount: number;
   /** Length terms + 1: term t's postings are docs[postingStart[t] .. postingStart[t+1]), documents ascending. */
   readonly postingStart: Uint32Array;
@@ -47,7 +47,7 @@ export interface QueryTerm {
   readonly weight: number;
 }
 
-export interface ScoredDoc {
+interface ScoredDoc {
   readonly doc: number;
   readonly score: number;
 }
@@ -62,7 +62,7 @@ export interface SearchStats {
 }
 
 /** First position in [from, end) whose document is >= doc (exponential then binary search); end if none. */
-export function gallopTo(docs: Uint32Array, from: number, end: number, doc: number): number {
+function gallopTo(docs: Uint32Array, from: number, end: number, doc: number): number {
   if (from >= end || docs[from]! >= doc) return from;
   let step = 1;
   let lo = from;

@@ -7,10 +7,10 @@
 import lunr from 'lunr';
 
 /** Unicode letters and digits form words; everything else separates them (as Lucene's tokenizers mostly do). */
-export const WORD_SEPARATOR = /[^\p{L}\p{N}]+/u;
+const WORD_SEPARATOR = /[^\p{L}\p{N}]+/u;
 
 /** Lucene's EnglishAnalyzer stopword set (33 words), the list Anserini's BM25 baselines use. */
-export const LUCENE_ENGLISH_STOPWORDS: readonly string[] = [
+const LUCENE_ENGLISH_STOPWORDS: readonly string[] = [
   'a', 'an', 'and', 'are', 'as', 'at', 'be', 'but', 'by', 'for', 'if', 'in', 'into', 'is', 'it', 'no', 'not', 'of',
   'on', 'or', 'such', 'that', 'the', 'their', 'then', 'there', 'these', 'they', 'this', 'to', 'was', 'will', 'with',
 ];
@@ -33,7 +33,7 @@ export function splitWords(text: string): string[] {
 const STEM_CACHE_LIMIT = 1 << 20;
 const stemCache = new Map<string, string>();
 
-export function stem(word: string): string {
+function stem(word: string): string {
   const cached = stemCache.get(word);
   if (cached !== undefined) return cached;
   const stemmed = lunr.stemmer(new lunr.Token(word, {})).toString();

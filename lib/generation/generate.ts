@@ -9,7 +9,7 @@ import type { PrefixCache, PrefixEmbeds } from './prefix-cache.ts';
 import { StopChecker, type FinishReason, type StoppingCriteria } from './stopping-criteria.ts';
 import type { TokenSampler } from './token-sampler.ts';
 
-export interface GenerateOptions {
+interface GenerateOptions {
   readonly model: CausalDecoder;
   /** Token ids of each row's own prompt (after the shared prefix); each non-empty. */
   readonly prompts: readonly (readonly number[])[];
@@ -25,12 +25,12 @@ export interface GenerateOptions {
   readonly prefillChunkSize?: number;
 }
 
-export interface GeneratedRow {
+interface GeneratedRow {
   readonly tokens: number[];
   readonly finish: FinishReason;
 }
 
-export interface GenerationStats {
+interface GenerationStats {
   readonly decoderCalls: number;
   readonly positionsProcessed: number;
 }

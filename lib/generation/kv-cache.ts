@@ -20,8 +20,3 @@ export function broadcastCache(cache: KvCache, batchSize: number): KvCache {
   if (first && first.key.dims[0] !== 1) throw new Error(`broadcastCache expects a batch-1 cache, got batch ${first.key.dims[0]}`);
   return selectCacheRows(cache, new Array<number>(batchSize).fill(0));
 }
-
-/** Number of positions a cache covers. */
-export function cacheLength(cache: KvCache | undefined): number {
-  return cache?.[0]?.key.dims[2] ?? 0;
-}

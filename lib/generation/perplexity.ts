@@ -2,7 +2,7 @@
 // before it), each text scored independently from its first token.
 import type { CausalDecoder } from './decoder-step.ts';
 
-export interface PerplexityResult {
+interface PerplexityResult {
   readonly perplexity: number;
   readonly meanNll: number;
   readonly tokens: number;

@@ -9,7 +9,7 @@ export interface StoppingCriteria {
   readonly maxNewTokens: number;
 }
 
-export interface StopDecision {
+interface StopDecision {
   /** Whether the token just produced belongs to the output. */
   readonly keepToken: boolean;
   readonly finish: FinishReason | undefined;

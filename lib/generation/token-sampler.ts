@@ -1,5 +1,5 @@
 // Choosing the next token from one row of logits: greedy, or seeded sampling with temperature and top-k.
-import type { RandomSource } from './seeded-random.ts';
+import type { RandomSource } from '../random/prng.ts';
 
 export type TokenSampler = (logits: Float32Array) => number;
 
@@ -19,7 +19,7 @@ export function argmax(logits: Float32Array): number {
 
 export const greedySampler: TokenSampler = argmax;
 
-export interface SamplingOptions {
+interface SamplingOptions {
   /** > 0; lower is sharper. */
   readonly temperature: number;
   /** Keep only the k most likely tokens (0 or undefined: all). */

@@ -3,31 +3,31 @@
 import { averagePrecisionAt, ndcgAt, precisionAt, recallAt, reciprocalRankAt, type MetricKind } from './query-metrics.ts';
 import { rankForTrecEval } from './trec-order.ts';
 
-export type Judgements = ReadonlyMap<string, ReadonlyMap<string, number>>;
-export type RunScores = ReadonlyMap<string, ReadonlyMap<string, number>>;
+type Judgements = ReadonlyMap<string, ReadonlyMap<string, number>>;
+type RunScores = ReadonlyMap<string, ReadonlyMap<string, number>>;
 
-export interface MetricSpec {
+interface MetricSpec {
   readonly kind: MetricKind;
   readonly k: number;
 }
 
 /** The paper's four headline metrics. */
-export const SPTAR_METRICS: readonly MetricSpec[] = [
+const SPTAR_METRICS: readonly MetricSpec[] = [
   { kind: 'ndcg', k: 10 },
   { kind: 'map', k: 100 },
   { kind: 'recall', k: 100 },
   { kind: 'mrr', k: 10 },
 ];
 
-export const metricName = (m: MetricSpec): string => `${m.kind}@${m.k}`;
+const metricName = (m: MetricSpec): string => `${m.kind}@${m.k}`;
 
-export interface EvaluateOptions {
+interface EvaluateOptions {
   readonly metrics?: readonly MetricSpec[];
   /** BEIR's evaluator drops a retrieved document whose id equals the query id; off by default, as in trec_eval. */
   readonly ignoreIdenticalIds?: boolean;
 }
 
-export interface Evaluation {
+interface Evaluation {
   /** Metric name (e.g. "ndcg@10") -> mean over all judged queries. */
   readonly mean: Readonly<Record<string, number>>;
   /** Metric name -> score per judged query, in `queryIds` order: the input of significance tests. */

@@ -3,9 +3,9 @@
 // nDCG uses the grade itself as gain. Denominators use every relevant judged document, retrieved or not.
 
 /** Grades of the ranked documents (0 for unjudged), best first. */
-export type RankedGrades = readonly number[];
+type RankedGrades = readonly number[];
 
-export const MetricKinds = ['ndcg', 'map', 'recall', 'mrr', 'precision'] as const;
+const MetricKinds = ['ndcg', 'map', 'recall', 'mrr', 'precision'] as const;
 export type MetricKind = (typeof MetricKinds)[number];
 
 const discount = (rank0: number): number => Math.log2(rank0 + 2);

@@ -2,7 +2,7 @@
 // Carterette 2007 recommend the randomisation test for IR; the t-test is the common companion).
 import { studentTTwoSidedP } from './student-t.ts';
 
-export interface PairedTestResult {
+interface PairedTestResult {
   /** Mean of a - b over queries. */
   readonly meanDifference: number;
   /** Two-sided p-value. */
@@ -17,7 +17,7 @@ function differences(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
   return d;
 }
 
-export interface RandomizationOptions {
+interface RandomizationOptions {
   /** Uniform in [0, 1) from a seeded generator. */
   readonly random: () => number;
   readonly trials?: number;

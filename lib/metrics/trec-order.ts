@@ -2,7 +2,7 @@
 // ties by document id in descending order (strcmp). JavaScript compares strings by UTF-16 code units; for ids in
 // ASCII (every BEIR dataset) that is the same order as strcmp on bytes.
 
-export interface ScoredDoc {
+interface ScoredDoc {
   readonly id: string;
   readonly score: number;
 }

@@ -11,7 +11,7 @@ export function bertPrefix(weights: WeightMap): string {
   return weights.has('bert.embeddings.word_embeddings.weight') ? 'bert.' : '';
 }
 
-export interface BertInputs {
+interface BertInputs {
   /** int64 [batch, seq] */
   readonly inputIds: Value;
   /** int64 0/1 [batch, seq] */

@@ -125,7 +125,7 @@ export function buildEmbeddingGraph(weights: WeightMap, cfg: DecoderConfig, opti
   return b;
 }
 
-export interface SoftPromptLossOptions {
+interface SoftPromptLossOptions {
   readonly dtype?: FloatType;
   /** Number of virtual tokens l; 0 gives a plain causal-LM loss (perplexity). */
   readonly promptLength: number;

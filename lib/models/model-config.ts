@@ -52,5 +52,3 @@ export interface BertConfig {
   readonly maxPositions: number;
   readonly typeVocabSize: number;
 }
-
-export type ModelConfig = LlamaConfig | Gpt2Config | BertConfig;

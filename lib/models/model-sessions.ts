@@ -1,7 +1,7 @@
 // Ready-to-run sessions for the model graphs, built once and cached on disk (see lib/onnx/graph-cache.ts).
 import { cachedGraphPath, weightsDigest, DEFAULT_GRAPH_CACHE_DIR } from '../onnx/graph-cache.ts';
 import { ModelSession } from '../onnx/session.ts';
-import { buildDecoderStepGraph, buildEmbeddingGraph, buildSoftPromptLossGraph, type DecoderConfig, type DecoderGraphOptions } from './decoder-graphs.ts';
+import { buildDecoderStepGraph, buildSoftPromptLossGraph, type DecoderConfig, type DecoderGraphOptions } from './decoder-graphs.ts';
 import { buildEncoderGraph, buildEncoderTrainingGraph, type EncoderGraphOptions, type EncoderTrainingOptions } from './encoder-graphs.ts';
 import type { BertConfig, WeightMap } from './model-config.ts';
 
@@ -24,11 +24,6 @@ async function open(architecture: string, graph: string, digest: string, options
 export async function openDecoderStepSession(weights: WeightMap, cfg: DecoderConfig, options: DecoderGraphOptions = {}, place: SessionPlace = {}): Promise<ModelSession> {
   const digest = place.weightsDigest ?? weightsDigest(weights);
   return open(cfg.architecture, 'decoder-step', digest, { ...options, cfg }, () => buildDecoderStepGraph(weights, cfg, options).toBytes(), place);
-}
-
-export async function openEmbeddingSession(weights: WeightMap, cfg: DecoderConfig, options: { dtype?: 'float32' | 'float64' } = {}, place: SessionPlace = {}): Promise<ModelSession> {
-  const digest = place.weightsDigest ?? weightsDigest(weights);
-  return open(cfg.architecture, 'embeddings', digest, { ...options, cfg }, () => buildEmbeddingGraph(weights, cfg, options).toBytes(), place);
 }
 
 export async function openSoftPromptLossSession(

@@ -1,13 +1,13 @@
 // Seeded tiny random models of each architecture, for tests and for benchmarks at real shapes.
 import type { BertConfig, Gpt2Config, LlamaConfig, WeightMap, WeightTensor } from './model-config.ts';
-import { SeededRandom } from './seeded-random.ts';
+import { Mulberry32 } from '../random/prng.ts';
 
-function tensor(rng: SeededRandom, dims: number[], scale: number): WeightTensor {
+function tensor(rng: Mulberry32, dims: number[], scale: number): WeightTensor {
   return { dims, data: rng.floats(dims.reduce((a, c) => a * c, 1), scale) };
 }
 
 /** Norm gains near 1 so activations keep a useful scale. */
-function gain(rng: SeededRandom, n: number): WeightTensor {
+function gain(rng: Mulberry32, n: number): WeightTensor {
   const data = new Float32Array(n);
   for (let i = 0; i < n; i++) data[i] = 1 + rng.uniform(0.1);
   return { dims: [n], data };
@@ -28,7 +28,7 @@ export const TINY_BERT: BertConfig = {
 
 /** Random LLaMA weights for any config (used with TINY_LLAMA in tests and with real shapes in the benchmark). */
 export function randomLlamaWeights(cfg: LlamaConfig, seed: number, scale = 0.5): Map<string, WeightTensor> {
-  const rng = new SeededRandom(seed);
+  const rng = new Mulberry32(seed);
   const { hiddenSize: h, numHeads: nh, numKvHeads: nkv, headDim: d, intermediateSize: ff } = cfg;
   const w = new Map<string, WeightTensor>();
   w.set('model.embed_tokens.weight', tensor(rng, [cfg.vocabSize, h], scale));
@@ -50,7 +50,7 @@ export function randomLlamaWeights(cfg: LlamaConfig, seed: number, scale = 0.5):
 }
 
 export function randomGpt2Weights(cfg: Gpt2Config, seed: number, scale = 0.5): Map<string, WeightTensor> {
-  const rng = new SeededRandom(seed);
+  const rng = new Mulberry32(seed);
   const { hiddenSize: h, intermediateSize: ff } = cfg;
   const w = new Map<string, WeightTensor>();
   w.set('wte.weight', tensor(rng, [cfg.vocabSize, h], scale));
@@ -76,7 +76,7 @@ export function randomGpt2Weights(cfg: Gpt2Config, seed: number, scale = 0.5): M
 }
 
 export function randomBertWeights(cfg: BertConfig, seed: number, scale = 0.5): Map<string, WeightTensor> {
-  const rng = new SeededRandom(seed);
+  const rng = new Mulberry32(seed);
   const { hiddenSize: h, intermediateSize: ff } = cfg;
   const w = new Map<string, WeightTensor>();
   w.set('embeddings.word_embeddings.weight', tensor(rng, [cfg.vocabSize, h], scale));

@@ -13,7 +13,7 @@ export interface WeightSource {
   used(): readonly Value[];
 }
 
-export class MissingWeightError extends Error {
+class MissingWeightError extends Error {
   override readonly name = 'MissingWeightError';
 }
 

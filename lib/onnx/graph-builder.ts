@@ -15,9 +15,9 @@ export interface Value {
   readonly shape: Shape;
 }
 
-export type TensorData = Float32Array | Float64Array | BigInt64Array | Uint8Array;
+type TensorData = Float32Array | Float64Array | BigInt64Array | Uint8Array;
 
-export type Attr =
+type Attr =
   | { readonly kind: 'int'; readonly value: number }
   | { readonly kind: 'ints'; readonly value: readonly number[] }
   | { readonly kind: 'float'; readonly value: number }
@@ -40,9 +40,8 @@ interface InitializerRecord {
 
 export const int = (value: number): Attr => ({ kind: 'int', value });
 export const ints = (value: readonly number[]): Attr => ({ kind: 'ints', value });
-export const float = (value: number): Attr => ({ kind: 'float', value });
 
-export const OPSET_VERSION = 17;
+const OPSET_VERSION = 17;
 // onnx-proto 8 knows IR version 8 (opset <= 17 per the ONNX versioning table); onnxruntime 1.30 accepts it.
 const IR_VERSION = 8;
 
@@ -57,7 +56,7 @@ export function isFloat(dtype: DType): boolean {
   return dtype === 'float32' || dtype === 'float64';
 }
 
-export function typedArrayFor(dtype: DType, values: readonly number[]): TensorData {
+function typedArrayFor(dtype: DType, values: readonly number[]): TensorData {
   switch (dtype) {
     case 'float32':
       return Float32Array.from(values);

@@ -5,14 +5,13 @@
 import { createHash } from 'node:crypto';
 import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { WeightMap } from '../models/model-config.ts';
 
 /** Bumped whenever graph construction changes in a way that alters the bytes of a built graph. */
-export const GRAPH_FORMAT_VERSION = 3;
+const GRAPH_FORMAT_VERSION = 3;
 
 export const DEFAULT_GRAPH_CACHE_DIR = '.cache/graphs';
 
-export interface GraphCacheKey {
+interface GraphCacheKey {
   readonly architecture: string;
   /** Which graph of the model, e.g. 'decoder-step' or 'soft-prompt-loss'. */
   readonly graph: string;
@@ -20,8 +19,11 @@ export interface GraphCacheKey {
   readonly options: Readonly<Record<string, unknown>>;
 }
 
+/** Named dense tensors, such as a model's weights (lib/models' WeightMap). */
+type NamedTensors = ReadonlyMap<string, { readonly dims: readonly number[]; readonly data: ArrayBufferView }>;
+
 /** sha256 over names, dims and (unless `shapesOnly`) the values of every tensor, in name order. */
-export function weightsDigest(weights: WeightMap, shapesOnly = false): string {
+export function weightsDigest(weights: NamedTensors, shapesOnly = false): string {
   const hash = createHash('sha256');
   for (const name of [...weights.keys()].sort()) {
     const t = weights.get(name);
@@ -32,7 +34,7 @@ export function weightsDigest(weights: WeightMap, shapesOnly = false): string {
   return hash.digest('hex');
 }
 
-export function graphCacheHash(key: GraphCacheKey): string {
+function graphCacheHash(key: GraphCacheKey): string {
   const canonical = JSON.stringify({ v: GRAPH_FORMAT_VERSION, ...key, options: Object.fromEntries(Object.entries(key.options).sort(([a], [b]) => a.localeCompare(b))) });
   return createHash('sha256').update(canonical).digest('hex');
 }

@@ -44,7 +44,7 @@ const AS_A = [0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429]
  * erf(x). float32 uses the ONNX Erf op; onnxruntime's CPU provider has no float64 Erf, so float64 graphs use the
  * A&S 7.1.26 approximation built from primitives (|error| < 1.5e-7); its gradient is exact for that function.
  */
-export function erf(b: GraphBuilder, x: Value): Value {
+function erf(b: GraphBuilder, x: Value): Value {
   if (x.dtype === 'float32') return op.erf(b, x);
   const negative = op.less(b, x, b.scalar(x.dtype, 0));
   const ax = op.where(b, negative, op.neg(b, x), x);
@@ -112,7 +112,7 @@ export function positionsFromMask(b: GraphBuilder, mask: Value): Value {
 }
 
 /** Keys and values [1, KV, P, D] of a prefix shared by every row of the batch (broadcast, never copied per row). */
-export interface SharedKeyValue {
+interface SharedKeyValue {
   readonly key: Value;
   readonly value: Value;
 }

@@ -2,18 +2,19 @@
 // sizes, symbolic names or null) so later helpers and the VJPs can reason about broadcasting statically.
 import { int, ints, type DType, type Dim, type GraphBuilder, type Shape, type Value } from './graph-builder.ts';
 
-export function normalizeAxis(axis: number, rank: number, where: string): number {
+function normalizeAxis(axis: number, rank: number, where: string): number {
   const a = axis < 0 ? axis + rank : axis;
   if (a < 0 || a >= rank) throw new Error(`${where}: axis ${axis} is out of range for a rank-${rank} tensor.`);
   return a;
 }
 
-function sameDim(a: Dim, b: Dim): boolean {
+/** Whether two dims are known to be equal: the same size or the same symbolic name (null, unknown, never is). */
+export function sameDim(a: Dim, b: Dim): boolean {
   return a !== null && a === b;
 }
 
 /** Numpy-style broadcast of two shapes (a null stays unknown unless the other side fixes it). */
-export function broadcastShape(a: Shape, b: Shape): Dim[] {
+function broadcastShape(a: Shape, b: Shape): Dim[] {
   const rank = Math.max(a.length, b.length);
   const out: Dim[] = [];
   for (let i = 0; i < rank; i++) {
@@ -26,10 +27,6 @@ export function broadcastShape(a: Shape, b: Shape): Dim[] {
     else out.push(typeof db === 'number' ? db : typeof da === 'number' ? da : da === null ? db : da);
   }
   return out;
-}
-
-export function shapesEqual(a: Shape, b: Shape): boolean {
-  return a.length === b.length && a.every((d, i) => sameDim(d, b[i] ?? null));
 }
 
 function checkFloat(x: Value, op: string): void {
@@ -264,10 +261,6 @@ export const lessOrEqual = compare('LessOrEqual');
 
 export function and(b: GraphBuilder, x: Value, y: Value): Value {
   return b.node('And', [x, y], { dtype: 'bool', shape: broadcastShape(x.shape, y.shape) });
-}
-
-export function not(b: GraphBuilder, x: Value): Value {
-  return b.node('Not', [x], { dtype: 'bool', shape: x.shape });
 }
 
 /** Range(start, limit, 1) of rank-0 int64 values. */

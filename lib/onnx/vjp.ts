@@ -5,21 +5,17 @@ import type { GraphBuilder, NodeRecord, Value } from './graph-builder.ts';
 import { int } from './graph-builder.ts';
 import * as op from './ops.ts';
 
-export interface VjpArgs {
+interface VjpArgs {
   readonly b: GraphBuilder;
   readonly node: NodeRecord;
   readonly grad: Value;
   readonly needs: readonly boolean[];
 }
 
-export type VjpRule = (args: VjpArgs) => (Value | undefined)[];
-
-function sameDim(a: unknown, b: unknown): boolean {
-  return a !== null && a === b;
-}
+type VjpRule = (args: VjpArgs) => (Value | undefined)[];
 
 /** Sum a broadcast gradient back to the shape of `target` (static axes when shapes tell, run-time axes if not). */
-export function sumToShape(b: GraphBuilder, g: Value, target: Value): Value {
+function sumToShape(b: GraphBuilder, g: Value, target: Value): Value {
   const rx = target.shape.length;
   let cur = g;
   if (cur.shape.length > rx) cur = op.reduceSum(b, cur, [...Array(cur.shape.length - rx).keys()], false);
@@ -28,7 +24,7 @@ export function sumToShape(b: GraphBuilder, g: Value, target: Value): Value {
   for (let i = 0; i < rx; i++) {
     const dx = target.shape[i] ?? null;
     const dg = cur.shape[i] ?? null;
-    if (sameDim(dx, dg)) continue;
+    if (op.sameDim(dx, dg)) continue;
     if (dx === 1) staticAxes.push(i);
     else if (typeof dx !== 'number') ambiguous = true;
   }

@@ -3,7 +3,7 @@
 // typed arrays in transfer lists: results come back without a copy; inputs are copied once into compact buffers
 // unless the caller hands them over.
 import { Worker } from 'node:worker_threads';
-import type { HostTensor, RunOptions, SessionBackend, SessionOptions } from './session.ts';
+import type { HostTensor, RunOptions, SessionBackend, SessionOptions } from './session-types.ts';
 
 /** workerData of a session worker: what to load and how (never with `worker` set). */
 export interface WorkerStart {
@@ -11,7 +11,7 @@ export interface WorkerStart {
   readonly options: SessionOptions;
 }
 
-export interface ErrorReport {
+interface ErrorReport {
   readonly name: string;
   readonly message: string;
 }

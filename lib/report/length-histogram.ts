@@ -1,6 +1,6 @@
 // Query lengths in words, summarised as counts per length bin and a few order statistics.
 
-export interface LengthBin {
+interface LengthBin {
   /** Inclusive word-count range; `to` is null for the open last bin. */
   readonly from: number;
   readonly to: number | null;

@@ -2,10 +2,10 @@
 // significance, weak data, training curves, promotion and per-stage costs.
 import { binLabel, fmt4, percent, pValue, seconds, signed4, unionEpochs, weakPhaseNote, type RunReport } from './run-report.ts';
 
-export type { ReportMetrics, RunReport } from './run-report.ts';
+export type { RunReport } from './run-report.ts';
 
 /** A table cell: no line breaks or pipes, and no raw markup (Markdown viewers render inline HTML). */
-export function markdownCell(text: string): string {
+function markdownCell(text: string): string {
   return text.replace(/\s+/g, ' ').trim().replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 

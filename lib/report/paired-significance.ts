@@ -1,7 +1,7 @@
 // SPTAR against every other system on the same test queries: per-query nDCG@10 differences, tested with the
 // paired randomisation test (seeded) and the paired t-test from lib/metrics.
 import { pairedRandomizationTest, pairedTTest } from '../metrics/significance.ts';
-import { createPrng } from '../splits/prng.ts';
+import { createPrng } from '../random/prng.ts';
 
 export interface PerQueryScores {
   readonly system: string;
@@ -21,7 +21,7 @@ export interface SignificanceRow {
   readonly tTestP: number | null;
 }
 
-export interface SignificanceOptions {
+interface SignificanceOptions {
   readonly seed: number;
   readonly trials: number;
 }

@@ -4,7 +4,7 @@ import type { LengthSummary } from './length-histogram.ts';
 import type { SignificanceRow } from './paired-significance.ts';
 import type { StageCostRow } from './stage-costs.ts';
 
-export interface ReportMetrics {
+interface ReportMetrics {
   readonly ndcg10: number;
   readonly map100: number;
   readonly recall100: number;
@@ -25,12 +25,12 @@ export interface WeakDataSection {
   readonly samples: readonly { readonly docId: string; readonly query: string; readonly rank: number; readonly document: string }[];
 }
 
-export interface CurvePoint {
+interface CurvePoint {
   readonly epoch: number;
   readonly value: number;
 }
 
-export interface PromotionSection {
+interface PromotionSection {
   readonly promoted: boolean;
   readonly candidate: { readonly runId: string; readonly name: string; readonly devScore: number };
   readonly incumbent: { readonly runId: string; readonly name: string; readonly devScore: number } | null;

@@ -22,7 +22,7 @@ export type CostRecord = z.infer<typeof costRecordSchema>;
  * their stage is read from the generation child workflow id (`<pipeline>/generate-sptar/shard-3`), or, for those
  * the pipeline workflow runs itself, from the stage whose time span holds the activity's start.
  */
-export const ACTIVITY_STAGES: Readonly<Record<string, string>> = {
+const ACTIVITY_STAGES: Readonly<Record<string, string>> = {
   findLastSuccess: 'prepare',
   prepareData: 'prepare',
   buildBm25Index: 'bm25',
@@ -38,7 +38,7 @@ export const ACTIVITY_STAGES: Readonly<Record<string, string>> = {
   recordSuccess: 'report',
 };
 
-export interface StageSpan {
+interface StageSpan {
   readonly stage: string;
   readonly startedAt: string;
   readonly finishedAt: string;

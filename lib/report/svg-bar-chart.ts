@@ -1,7 +1,7 @@
 // Horizontal grouped bar chart as self-contained SVG (per-stage wall time and CPU seconds in the report).
 import { escapeHtml } from './html-escape.ts';
 
-export interface BarGroup {
+interface BarGroup {
   readonly label: string;
   /** One value per series, in series order; null draws no bar. */
   readonly values: readonly (number | null)[];

@@ -2,7 +2,7 @@
 // to fetch: the report must open offline.
 import { escapeHtml as esc } from './html-escape.ts';
 
-export interface Series {
+interface Series {
   readonly name: string;
   readonly points: readonly (readonly [number, number])[];
 }

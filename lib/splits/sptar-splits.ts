@@ -7,16 +7,16 @@
 // Each sample draws from its own generator stream of the one seed, so changing X does not reshuffle D_unlabeled.
 // Inputs are sorted before any draw: the result depends only on the data and the seed, never on file order.
 import { ConfigError } from '../../common/errors.ts';
-import { createPrng, sampleWithoutReplacement, shuffled } from './prng.ts';
+import { createPrng, sampleWithoutReplacement, shuffled } from '../random/prng.ts';
 
-export type Judgements = ReadonlyMap<string, ReadonlyMap<string, number>>;
+type Judgements = ReadonlyMap<string, ReadonlyMap<string, number>>;
 
-export interface LabeledPair {
+interface LabeledPair {
   readonly queryId: string;
   readonly docId: string;
 }
 
-export interface SplitOptions {
+interface SplitOptions {
   readonly seed: number;
   /** X: labeled pairs in S_train (one per query). */
   readonly trainPairs?: number;
@@ -26,7 +26,7 @@ export interface SplitOptions {
   readonly unlabeledLimit?: number | null;
 }
 
-export interface SptarSplits {
+interface SptarSplits {
   readonly sTrain: readonly LabeledPair[];
   /** Every relevant pair of the Y eval queries, grouped by query in draw order. */
   readonly sEval: readonly LabeledPair[];

@@ -1,5 +1,5 @@
 import { CorruptArtifactError } from '../../common/errors.ts';
-import { createPrng, shuffled } from '../splits/prng.ts';
+import { createPrng, shuffled } from '../random/prng.ts';
 import { AdamW, clipGradNorm, linearSchedule, type AdamWState } from '../training/adamw.ts';
 
 // Dense retriever training as in the SPTAR authors' DPR recipe: shared encoder, in-batch negatives (the loss and

@@ -2,7 +2,7 @@
 // length, with attention mask and token type ids, for a batch of texts.
 import type { TextTokenizer } from './text-tokenizer.ts';
 
-export interface BertBatch {
+interface BertBatch {
   readonly batchSize: number;
   readonly seqLen: number;
   /** Row-major [batchSize, seqLen]. */
@@ -13,7 +13,7 @@ export interface BertBatch {
   readonly lengths: readonly number[];
 }
 
-export interface BertBatchOptions {
+interface BertBatchOptions {
   /** Longest row, special tokens included (all-MiniLM-L6-v2 was trained with 128 or 256; model limit 512). */
   readonly maxLength: number;
   /** 'longest': pad to the longest row of this batch; 'max_length': always pad to maxLength. */

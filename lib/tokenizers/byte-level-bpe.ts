@@ -1,7 +1,7 @@
 // Builds a tokenizer.json object for a byte-level BPE vocabulary (GPT-2 style) from a token list and merges:
 // the form vocabularies take in GGUF metadata and in GPT-2's vocab.json + merges.txt.
 
-export interface AddedTokenSpec {
+interface AddedTokenSpec {
   readonly id: number;
   readonly content: string;
   readonly special: boolean;
@@ -23,7 +23,7 @@ export const BytePreTokenizers = {
 
 export type BytePreTokenizerName = keyof typeof BytePreTokenizers;
 
-export interface ByteLevelBpeSpec {
+interface ByteLevelBpeSpec {
   /** Token strings by id (byte-level alphabet, e.g. "Ġthe"). */
   readonly tokens: readonly string[];
   /** Merge rules "left right", highest priority first. */

@@ -11,12 +11,12 @@ export interface SpecialTokenIds {
   readonly sep: number | undefined;
 }
 
-export interface EncodeOptions {
+interface EncodeOptions {
   /** Apply the tokenizer's post-processor (e.g. BERT's [CLS] ... [SEP]). Default false. */
   readonly addSpecialTokens?: boolean;
 }
 
-export interface DecodeOptions {
+interface DecodeOptions {
   readonly skipSpecialTokens?: boolean;
 }
 

@@ -1,7 +1,7 @@
 // AdamW (decoupled weight decay, Loshchilov & Hutter) over Float32Array parameters, as torch.optim.AdamW computes
 // it: p -= lr * wd * p; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr * m_hat / (sqrt(v_hat) + eps).
 
-export interface AdamWOptions {
+interface AdamWOptions {
   readonly beta1?: number;
   readonly beta2?: number;
   readonly eps?: number;

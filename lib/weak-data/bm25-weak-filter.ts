@@ -3,18 +3,18 @@
 // to their document. The authors use k = 30 (MS MARCO) and 70 (FiQA) and report 41% and 60% retention.
 import type { Bm25Index } from '../bm25/bm25-types.ts';
 
-export interface WeakPair {
+interface WeakPair {
   readonly queryId: string;
   readonly docId: string;
   readonly query: string;
 }
 
-export interface KeptPair extends WeakPair {
+interface KeptPair extends WeakPair {
   /** 1-based rank of the source document for its own query. */
   readonly rank: number;
 }
 
-export interface WeakFilterStats {
+interface WeakFilterStats {
   readonly topK: number;
   readonly total: number;
   readonly kept: number;
@@ -25,12 +25,12 @@ export interface WeakFilterStats {
   readonly rankedFirst: number;
 }
 
-export interface WeakFilterResult {
+interface WeakFilterResult {
   readonly kept: KeptPair[];
   readonly stats: WeakFilterStats;
 }
 
-export interface WeakFilterOptions {
+interface WeakFilterOptions {
   readonly topK?: number;
   /** Called every `progressEvery` pairs (e.g. to heartbeat). */
   readonly onProgress?: (done: number) => void;

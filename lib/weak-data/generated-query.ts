@@ -5,7 +5,7 @@
 //      decoding of small models loops: "Does X cause Y? Does X cause Y?");
 //   4. collapse whitespace and trim. An empty result is a failure with a reason, recorded for the document.
 
-export type GeneratedQueryResult = { readonly ok: true; readonly query: string } | { readonly ok: false; readonly reason: string };
+type GeneratedQueryResult = { readonly ok: true; readonly query: string } | { readonly ok: false; readonly reason: string };
 
 const TEMPLATE_MARKER = /\b(?:Relevant Query|Document)\s*:/;
 /** A segment ends after ., ? or ! followed by whitespace. */

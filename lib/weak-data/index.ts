@@ -1,5 +1,5 @@
-export { filterWeakPairs, type KeptPair, type WeakFilterOptions, type WeakFilterResult, type WeakFilterStats, type WeakPair } from './bm25-weak-filter.ts';
-export { postProcessGeneratedQuery, type GeneratedQueryResult } from './generated-query.ts';
+export { filterWeakPairs } from './bm25-weak-filter.ts';
+export { postProcessGeneratedQuery } from './generated-query.ts';
 export { buildInparsPrompt, INPARS_EXAMPLES } from './inpars-prompt.ts';
 export { buildSptarPrompt, DEFAULT_PROMPT_LIMITS, targetQuery, type ExamplePair, type PromptLimits } from './prompt-templates.ts';
 export { truncateText, type LengthLimit } from './text-truncation.ts';

@@ -18,7 +18,7 @@ const TYPE_NAMES: Record<number, string> = {
 };
 
 /** Human-readable name of a GGML type id, e.g. 3 -> "Q4_1". */
-export function ggmlTypeName(type: number): string {
+function ggmlTypeName(type: number): string {
   return TYPE_NAMES[type] ?? `type ${type}`;
 }
 
@@ -38,7 +38,7 @@ const LAYOUTS: Record<number, Layout> = {
   [GgmlType.Q8_0]: { blockValues: QK, blockBytes: 2 + QK },
 };
 
-export class UnsupportedTensorTypeError extends Error {
+class UnsupportedTensorTypeError extends Error {
   override readonly name = 'UnsupportedTensorTypeError';
 }
 

@@ -11,7 +11,7 @@ import { unpermuteFromInterleaved } from './rotary-permutation.ts';
 const DEFAULT_ALIGNMENT = 32;
 const SUPPORTED_ARCHITECTURES = ['llama'] as const;
 
-export interface GgufTensorEntry {
+interface GgufTensorEntry {
   readonly name: string;
   /** Row-major dims (GGUF lists them fastest-varying first; this is the reverse). */
   readonly dims: readonly number[];
@@ -21,7 +21,7 @@ export interface GgufTensorEntry {
   readonly byteLength: number;
 }
 
-export interface GgufHeader {
+interface GgufHeader {
   readonly path: string;
   readonly metadata: Record<string, unknown>;
   readonly config: LlamaConfig;
@@ -56,7 +56,7 @@ function optionalNumber(metadata: Record<string, unknown>, key: string): number 
 }
 
 /** Builds the LLaMA config from GGUF metadata keys `<arch>.*`; nothing is assumed about the model size. */
-export function llamaConfigFromGguf(
+function llamaConfigFromGguf(
   metadata: Record<string, unknown>,
   tensorNames: ReadonlySet<string>,
   tokenCount: number,

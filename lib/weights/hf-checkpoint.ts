@@ -34,7 +34,7 @@ export function bertConfigFromHf(json: Json, source: string): BertConfig {
   };
 }
 
-export function gpt2ConfigFromHf(json: Json, source: string): Gpt2Config {
+function gpt2ConfigFromHf(json: Json, source: string): Gpt2Config {
   if (json['model_type'] !== 'gpt2') throw new Error(`${source}: model_type '${String(json['model_type'])}' is not 'gpt2'`);
   const hiddenSize = num(json, 'n_embd', source);
   return {
@@ -55,7 +55,7 @@ export function normaliseCheckpointNames(weights: ReadonlyMap<string, WeightTens
   return out;
 }
 
-export interface HfCheckpoint<C> {
+interface HfCheckpoint<C> {
   readonly config: C;
   readonly weights: WeightMap;
 }

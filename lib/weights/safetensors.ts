@@ -5,11 +5,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { WeightMap, WeightTensor } from '../models/model-config.ts';
 import { bf16ToFloat, fp16ToFloat } from './half-float.ts';
 
-export class SafetensorsFormatError extends Error {
+class SafetensorsFormatError extends Error {
   override readonly name = 'SafetensorsFormatError';
 }
 
-export interface SafetensorsContents {
+interface SafetensorsContents {
   readonly weights: Map<string, WeightTensor>;
   readonly metadata: Readonly<Record<string, string>>;
   /** Integer buffers (e.g. BERT's `embeddings.position_ids`) are not weights and are left out. */

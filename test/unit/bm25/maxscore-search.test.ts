@@ -7,7 +7,7 @@ import { buildCompactBm25, type CompactBm25Index } from '../../../lib/bm25/compa
 import { encodeStrings, packIndex } from '../../../lib/bm25/index-container.ts';
 import type { SearchStats } from '../../../lib/bm25/maxscore-search.ts';
 import { BLOCK_SIZE, buildPostingBlocks } from '../../../lib/bm25/posting-blocks.ts';
-import { createPrng, type Prng } from '../../../lib/splits/prng.ts';
+import { createPrng, type Prng } from '../../../lib/random/prng.ts';
 
 /** Words w0..w{size-1} drawn with Zipf(1) frequencies, so lists range from nearly every document to a handful. */
 function zipfSampler(size: number): (prng: Prng) => string {

@@ -4,7 +4,7 @@ import type { CausalDecoder } from '../../../lib/generation/decoder-step.ts';
 import { generate } from '../../../lib/generation/generate.ts';
 import { broadcastCache, selectCacheRows } from '../../../lib/generation/kv-cache.ts';
 import { buildPrefixEmbeds, computePrefixCache, type PrefixEmbeds } from '../../../lib/generation/prefix-cache.ts';
-import { createSeededRandom } from '../../../lib/generation/seeded-random.ts';
+import { Mulberry32 } from '../../../lib/random/prng.ts';
 import { argmax, createSampler, greedySampler } from '../../../lib/generation/token-sampler.ts';
 import { ReferenceDecoder } from './reference-decoder.ts';
 
@@ -79,7 +79,7 @@ describe('generation loop on the reference decoder', () => {
 
   it('matches the unbatched, uncached oracle with a soft prefix, with and without caches', async () => {
     const model = new ReferenceDecoder({ vocabSize: 12, alpha: 0.1, gamma: 0.3, rho: 0.3, mixing: 1, embedNoise: 0.4, seed: 5 });
-    const rand = createSeededRandom(11);
+    const rand = new Mulberry32(11).next;
     const soft = Float32Array.from({ length: 3 * model.hiddenSize }, () => rand() - 0.5);
     const prefix = buildPrefixEmbeds(model, soft, [4, 9, 2]);
     assert.equal(prefix.length, 6);
@@ -119,7 +119,7 @@ describe('generation loop on the reference decoder', () => {
   it('seeded sampling is reproducible and follows the seed', async () => {
     const model = new ReferenceDecoder({ vocabSize: 12, alpha: 0.2, gamma: 1, embedNoise: 0.5, seed: 3 });
     const run = async (seed: number) => {
-      const sampler = createSampler({ temperature: 0.2, topK: 4, random: createSeededRandom(seed) });
+      const sampler = createSampler({ temperature: 0.2, topK: 4, random: new Mulberry32(seed).next });
       const { rows } = await generate({ model, prompts: [[3, 4], [9]], sampler, stopping: { eosTokenIds: [], stopTokenIds: [], maxNewTokens: 16 }, padTokenId: EOS });
       return rows.map((r) => r.tokens);
     };

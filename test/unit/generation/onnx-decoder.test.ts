@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { generate } from '../../../lib/generation/generate.ts';
 import { OnnxCausalDecoder } from '../../../lib/generation/onnx-decoder.ts';
 import { buildPrefixEmbeds, computePrefixCache } from '../../../lib/generation/prefix-cache.ts';
-import { createSeededRandom } from '../../../lib/generation/seeded-random.ts';
+import { Mulberry32 } from '../../../lib/random/prng.ts';
 import { greedySampler } from '../../../lib/generation/token-sampler.ts';
 import { tinyGpt2, tinyLlama } from '../../../lib/models/tiny-models.ts';
 
@@ -14,7 +14,7 @@ for (const [name, tiny] of [['llama', tinyLlama(3)], ['gpt2', tinyGpt2(4)]] as c
     it('batched + KV cache + prefix cache equals one-row full recompute', async () => {
       const model = await OnnxCausalDecoder.create(tiny.weights, tiny.config, ['last'], { worker: false });
       try {
-        const rand = createSeededRandom(21);
+        const rand = new Mulberry32(21).next;
         const vocab = tiny.config.vocabSize;
         const soft = Float32Array.from({ length: 2 * model.hiddenSize }, () => rand() - 0.5);
         const prefix = buildPrefixEmbeds(model, soft, [1, 2, 3]);
@@ -42,7 +42,7 @@ describe('generation with the decoder in a worker thread (the default)', () => {
     const local = await OnnxCausalDecoder.create(tiny.weights, tiny.config, ['last'], { worker: false });
     const threaded = await OnnxCausalDecoder.create(tiny.weights, tiny.config, ['last']);
     try {
-      const rand = createSeededRandom(5);
+      const rand = new Mulberry32(5).next;
       const soft = Float32Array.from({ length: 2 * local.hiddenSize }, () => rand() - 0.5);
       const prompts = [[4, 5, 6], [7], [8, 9]];
       const stopping = { eosTokenIds: [], stopTokenIds: [], maxNewTokens: 5 };

@@ -6,7 +6,7 @@
 // With gamma = 0 and a large alpha the model predicts "previous token + 1"; with alpha = 0 it predicts
 // "1 + the most frequent visible token". Embeddings are one-hot, optionally plus seeded noise.
 import type { CausalDecoder, DecoderStepInput, DecoderStepOutput, KvTensor } from '../../../lib/generation/decoder-step.ts';
-import { createSeededRandom } from '../../../lib/generation/seeded-random.ts';
+import { Mulberry32 } from '../../../lib/random/prng.ts';
 
 export interface ReferenceDecoderOptions {
   readonly vocabSize: number;
@@ -36,7 +36,7 @@ export class ReferenceDecoder implements CausalDecoder {
   constructor(private readonly options: ReferenceDecoderOptions) {
     this.vocabSize = options.vocabSize;
     this.hiddenSize = options.vocabSize;
-    const rand = createSeededRandom(options.seed ?? 1);
+    const rand = new Mulberry32(options.seed ?? 1).next;
     const v = options.vocabSize;
     this.table = new Float32Array(v * v);
     for (let i = 0; i < v; i++) {

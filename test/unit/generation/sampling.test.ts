@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createSeededRandom } from '../../../lib/generation/seeded-random.ts';
+import { Mulberry32 } from '../../../lib/random/prng.ts';
 import { StopChecker } from '../../../lib/generation/stopping-criteria.ts';
 import { argmax, candidateProbabilities, createSampler, topKIndices } from '../../../lib/generation/token-sampler.ts';
 
@@ -33,7 +33,7 @@ describe('token choice', () => {
     assert.deepEqual(topKIndices(logits, 2), [2, 1]);
     const top2 = createSampler({ temperature: 1, topK: 2, random: fixed(0.6, 0.7) });
     assert.deepEqual([top2(logits), top2(logits)], [2, 1]);
-    const top1 = createSampler({ temperature: 5, topK: 1, random: createSeededRandom(9) });
+    const top1 = createSampler({ temperature: 5, topK: 1, random: new Mulberry32(9).next });
     for (let i = 0; i < 20; i++) assert.equal(top1(logits), 2);
   });
 
@@ -45,13 +45,13 @@ describe('token choice', () => {
 
 describe('seeded random', () => {
   it('is reproducible per seed and roughly uniform', () => {
-    const a = createSeededRandom(42);
-    const b = createSeededRandom(42);
-    const c = createSeededRandom(43);
+    const a = new Mulberry32(42).next;
+    const b = new Mulberry32(42).next;
+    const c = new Mulberry32(43).next;
     const xs = Array.from({ length: 5 }, () => a());
     assert.deepEqual(Array.from({ length: 5 }, () => b()), xs);
     assert.notDeepEqual(Array.from({ length: 5 }, () => c()), xs);
-    const r = createSeededRandom(7);
+    const r = new Mulberry32(7).next;
     const buckets = new Array<number>(10).fill(0);
     for (let i = 0; i < 100_000; i++) {
       const u = r();

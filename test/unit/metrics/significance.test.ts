@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pairedRandomizationTest, pairedTTest } from '../../../lib/metrics/significance.ts';
 import { incompleteBeta, logGamma, studentTTwoSidedP } from '../../../lib/metrics/student-t.ts';
-import { createPrng } from '../../../lib/splits/prng.ts';
+import { createPrng } from '../../../lib/random/prng.ts';
 
 const near = (got: number, want: number, tol: number) => assert.ok(Math.abs(got - want) <= tol, `got ${got}, expected ${want} +- ${tol}`);
 

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { buildDecoderStepGraph, buildEmbeddingGraph, buildSoftPromptLossGraph, type DecoderConfig } from '../../../lib/models/decoder-graphs.ts';
 import type { WeightMap } from '../../../lib/models/model-config.ts';
 import { tinyGpt2, tinyLlama } from '../../../lib/models/tiny-models.ts';
-import { SeededRandom } from '../../../lib/models/seeded-random.ts';
+import { Mulberry32 } from '../../../lib/random/prng.ts';
 import { hostTensor, type HostTensor } from '../../../lib/onnx/session.ts';
 import { emptyPast, f64, ints, kvDims, maxAbsDiff, numericGradient, prefixFeeds, presentAsPast, presentAsPrefix, session } from './graph-runs.ts';
 import { referenceGpt2Embeds, referenceGpt2Logits, referenceLlamaEmbeds, referenceLlamaLogits } from './reference-models.ts';
@@ -134,7 +134,7 @@ for (const c of CASES) {
 
     const l = 3;
     const h = c.model.config.hiddenSize;
-    const rng = new SeededRandom(11);
+    const rng = new Mulberry32(11);
     const prompt = Array.from({ length: l * h }, () => rng.uniform(0.5));
     // Two examples, the second right-padded; labels on the last tokens (the "query + EOS" part).
     const batchIds = [3, 1, 4, 1, 5, 2, 6, 7, 0, 0];

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildEncoderGraph, buildEncoderTrainingGraph } from '../../../lib/models/encoder-graphs.ts';
 import { tinyBert } from '../../../lib/models/tiny-models.ts';
-import { SeededRandom } from '../../../lib/models/seeded-random.ts';
+import { Mulberry32 } from '../../../lib/random/prng.ts';
 import { hostTensor, type HostTensor } from '../../../lib/onnx/session.ts';
 import { f64, ints, maxAbsDiff, numericGradient, session } from './graph-runs.ts';
 import { referenceBertPooled } from './reference-models.ts';
@@ -90,7 +90,7 @@ describe('BERT encoder graphs (tiny, seeded)', () => {
     const s = await session(graph);
     const feeds = trainingFeeds(weightNames);
     const out = await s.run(feeds);
-    const rng = new SeededRandom(5);
+    const rng = new Mulberry32(5);
     // Errors are relative to the largest gradient entry of the whole model. (Key biases have an exactly zero
     // gradient: softmax ignores a shift shared by a whole row of scores; their numeric values are pure rounding.)
     let scale = 0;

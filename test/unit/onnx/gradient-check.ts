@@ -3,7 +3,7 @@ import { appendGradients } from '../../../lib/onnx/autodiff.ts';
 import { GraphBuilder, type Value } from '../../../lib/onnx/graph-builder.ts';
 import * as op from '../../../lib/onnx/ops.ts';
 import { ModelSession, hostTensor, type HostTensor } from '../../../lib/onnx/session.ts';
-import { SeededRandom } from '../../../lib/models/seeded-random.ts';
+import { Mulberry32 } from '../../../lib/random/prng.ts';
 
 export interface CheckInput {
   readonly name: string;
@@ -22,7 +22,7 @@ export async function gradientCheck(
   f: (b: GraphBuilder, xs: Value[]) => Value,
   options: { seed?: number; h?: number; extra?: Record<string, HostTensor> ; extraInputs?: (b: GraphBuilder) => void } = {},
 ): Promise<{ maxRelError: number; analytic: Float64Array[]; numeric: Float64Array[] }> {
-  const rng = new SeededRandom(options.seed ?? 7);
+  const rng = new Mulberry32(options.seed ?? 7);
   const b = new GraphBuilder('gradient_check');
   const xs = inputs.map((i) => b.input(i.name, 'float64', i.declared ?? i.dims));
   options.extraInputs?.(b);

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildDecoderStepGraph, DECODER_NAMES } from '../../../lib/models/decoder-graphs.ts';
-import { SeededRandom } from '../../../lib/models/seeded-random.ts';
+import { Mulberry32 } from '../../../lib/random/prng.ts';
 import { tinyLlama } from '../../../lib/models/tiny-models.ts';
 import { GraphBuilder } from '../../../lib/onnx/graph-builder.ts';
 import * as op from '../../../lib/onnx/ops.ts';
@@ -36,7 +36,7 @@ describe('ModelSession in a worker thread', () => {
     try {
       assert.deepEqual(threaded.inputNames, local.inputNames);
       assert.deepEqual(threaded.outputNames, local.outputNames);
-      const rng = new SeededRandom(3);
+      const rng = new Mulberry32(3);
       const batch = 2;
       const seq = 3;
       const past = 2;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ReservoirSample } from '../../../lib/report/reservoir-sample.ts';
-import { createPrng } from '../../../lib/splits/prng.ts';
+import { createPrng } from '../../../lib/random/prng.ts';
 
 describe('reservoir sample', () => {
   it('keeps everything when the stream is shorter than k', () => {
