@@ -5,23 +5,9 @@
 // so there the CPU delta is the activity's own; on the orchestrator queue concurrent activities share it.
 import { Context } from '@temporalio/activity';
 import type { ActivityInboundCallsInterceptor, ActivityInterceptorsFactory } from '@temporalio/worker';
-import { costRecordSchema, type CostRecord } from '../lib/report/stage-costs.ts';
-import type { ArtifactStore } from './artifact-store/index.ts';
-
-/** Artifact-key segment for a workflow id: the same rule the pipeline uses for its per-run scope. */
-export const keySegment = (id: string): string => id.replace(/[^A-Za-z0-9._=-]/g, '-');
-
-/** The pipeline that started a workflow: child ids extend their parent's (`<pipelineId>/generate-sptar/shard-3`). */
-export const rootWorkflowId = (workflowId: string): string => workflowId.split('/')[0]!;
-
-export const costPrefix = (pipelineWorkflowId: string): string => `costs/${keySegment(rootWorkflowId(pipelineWorkflowId))}/`;
-
-/** One key per attempt; the run id keeps a later run under the same workflow id from overwriting an earlier run's records. */
-export function costKey(record: CostRecord, runId?: string): string {
-  const run = runId === undefined ? '' : `-run-${keySegment(runId)}`;
-  const name = `${record.activityType}-${keySegment(record.workflowId)}-${keySegment(record.activityId)}-attempt-${record.attempt}${run}`;
-  return `${costPrefix(record.workflowId)}${name}.json`;
-}
+import { costKey } from '../common/artifact-keys.ts';
+import type { CostRecord } from '../lib/report/stage-costs.ts';
+import type { ArtifactStore } from '../lib/artifact-store/index.ts';
 
 const reusedAttempts = new WeakSet<Context>();
 
@@ -94,27 +80,4 @@ class CostInterceptor implements ActivityInboundCallsInterceptor {
 /** The interceptor factory for `Worker.create({ interceptors: { activity: [...] } })`. */
 export function activityCostInterceptors(options: CostInterceptorOptions): ActivityInterceptorsFactory {
   return (ctx) => ({ inbound: new CostInterceptor(ctx, options) });
-}
-
-/**
- * Every cost record of a pipeline run; unreadable records are returned as problems, not thrown. A workflow id
- * started again after it closed keeps the earlier runs' records beside the new ones: `since` (the run's start,
- * ISO time) keeps only the attempts that started at or after it.
- */
-export async function readCostRecords(store: ArtifactStore, pipelineWorkflowId: string, options: { since?: string } = {}): Promise<{ records: CostRecord[]; problems: string[] }> {
-  const since = options.since === undefined ? undefined : Date.parse(options.since);
-  const records: CostRecord[] = [];
-  const problems: string[] = [];
-  for (const key of await store.list(costPrefix(pipelineWorkflowId))) {
-    try {
-      const parsed = costRecordSchema.safeParse(JSON.parse(new TextDecoder().decode(await store.get(key))));
-      if (parsed.success) {
-        if (since === undefined || Date.parse(parsed.data.startedAt) >= since) records.push(parsed.data);
-      }
-      else problems.push(`${key}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    } catch (err) {
-      problems.push(`${key}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
-  return { records, problems };
 }

@@ -1,17 +1,20 @@
 import { Context } from '@temporalio/activity';
 import { z } from 'zod';
+import { generationShardKeys } from '../common/artifact-keys.ts';
 import { CorruptArtifactError, DataFormatError } from '../common/errors.ts';
-import { shardResultSchema, type ShardResult } from '../common/generation-types.ts';
-import type { ArtifactStore } from './artifact-store/index.ts';
-import { markReused } from './activity-costs.ts';
+import { shardResultSchema, type GenerationSettings, type ShardResult } from '../common/generation-types.ts';
+import type { ArtifactStore } from '../lib/artifact-store/index.ts';
+import { parseJsonlRows, toJsonl } from '../lib/beir/jsonl-rows.ts';
+import { storedResult } from './stored-results.ts';
 
 export interface GenerateShardInput {
   readonly index: number;
   /** Key of the shard's documents (BEIR corpus rows). */
   readonly shardKey: string;
-  /** Outputs go to `${outputPrefix}/shard-${index}.*`; a stored result there means the shard is finished. */
+  /** The generation stage's outputs; this shard's are at `generationShardKeys(outputPrefix, index)`. */
   readonly outputPrefix: string;
-  readonly shared: unknown;
+  /** What every shard of the stage shares: LLM, prompt, examples, decoding settings. */
+  readonly shared: GenerationSettings;
 }
 
 export interface GenerationActivities {
@@ -35,7 +38,7 @@ export interface QueryGenerator {
 export interface GenerationDeps {
   readonly store: ArtifactStore;
   /** Returns the generator for a stage's shared inputs (prompt, examples, settings); may cache across shards. */
-  readonly generatorFor: (shared: unknown) => Promise<QueryGenerator>;
+  readonly generatorFor: (shared: GenerationSettings) => Promise<QueryGenerator>;
 }
 
 const shardDocSchema = z.object({ _id: z.string().min(1), title: z.string().default(''), text: z.string() });
@@ -45,53 +48,25 @@ const outcomeRowSchema = z.union([
 ]);
 type OutcomeRow = z.infer<typeof outcomeRowSchema>;
 
-/** Checkpoint rows this module wrote itself: anything unreadable means the artifact is corrupt. */
-function parseJsonl<T>(bytes: Uint8Array, key: string, schema: z.ZodType<T>): T[] {
-  const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  const rows: T[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
-    if (!line) continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (err) {
-      throw new CorruptArtifactError(`${key}:${i + 1}: not JSON (${(err as Error).message})`);
-    }
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) throw new CorruptArtifactError(`${key}:${i + 1}: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);
-    rows.push(parsed.data);
-  }
-  return rows;
-}
-
-const toJsonl = (rows: readonly unknown[]): string => rows.map((r) => `${JSON.stringify(r)}\n`).join('');
-
 /** Generation on the model queue: checkpoints each batch to the store so a retry resumes where the last stopped. */
 export function createGenerationActivities(deps: GenerationDeps): GenerationActivities {
   const { store } = deps;
   return {
     async generateShard(input) {
-      const base = `${input.outputPrefix}/shard-${String(input.index).padStart(6, '0')}`;
-      const resultKey = `${base}.result.json`;
-      const existing = await store.stat(resultKey);
-      if (existing) {
-        const stored = shardResultSchema.safeParse(JSON.parse(new TextDecoder().decode(await store.get(existing))));
-        if (!stored.success) throw new CorruptArtifactError(`${resultKey} is not a shard result; delete it to regenerate the shard`);
-        markReused();
-        return { ...stored.data, reused: true };
-      }
+      const keys = generationShardKeys(input.outputPrefix, input.index);
+      // A finished shard is never generated again, whatever the reuse setting: its documents have their outcomes.
+      const stored = await storedResult(store, keys.result, true, shardResultSchema, 'a shard result');
+      if (stored) return { ...stored, reused: true };
 
       const shardRef = await store.stat(input.shardKey);
       if (!shardRef) throw new DataFormatError(`shard documents ${input.shardKey} are not in the store; re-run the prepare stage`);
       const entries = parseShardDocuments(await store.get(shardRef), input.shardKey);
       // Checkpoint parts are named by the index of their first entry, so their order is their key order.
-      const partKeys = await store.list(`${base}.part-`);
+      const partKeys = await store.list(keys.partPrefix);
       const outcomes: OutcomeRow[] = [];
-      for (const key of partKeys) outcomes.push(...parseJsonl(await store.get(key), key, outcomeRowSchema));
+      for (const key of partKeys) outcomes.push(...parseJsonlRows(await store.get(key), key, outcomeRowSchema, { error: CorruptArtifactError }));
       if (outcomes.some((o, i) => o.docId !== entryId(entries[i]))) {
-        throw new CorruptArtifactError(`checkpoint parts under ${base}.part-* do not match the shard's documents; delete them to restart the shard`);
+        throw new CorruptArtifactError(`checkpoint parts under ${keys.partPrefix}* do not match the shard's documents; delete them to restart the shard`);
       }
 
       const generator = await deps.generatorFor(input.shared);
@@ -109,7 +84,7 @@ export function createGenerationActivities(deps: GenerationDeps): GenerationActi
           if (!r) return { docId: e.doc._id, failure: 'generator returned no outcome' };
           return 'query' in r ? { docId: e.doc._id, query: r.query } : { docId: e.doc._id, failure: r.failure };
         });
-        await store.put(`${base}.part-${String(start).padStart(9, '0')}.jsonl`, toJsonl(rows));
+        await store.put(keys.part(start), toJsonl(rows));
         outcomes.push(...rows);
         ctx.heartbeat({ done: outcomes.length, total: entries.length });
       }
@@ -121,11 +96,11 @@ export function createGenerationActivities(deps: GenerationDeps): GenerationActi
         documents: entries.length,
         generated: weak.length,
         failed: failures.length,
-        weakQueries: await store.put(`${base}.queries.jsonl`, toJsonl(weak)),
-        failures: await store.put(`${base}.failures.jsonl`, toJsonl(failures)),
+        weakQueries: await store.put(keys.queries, toJsonl(weak)),
+        failures: await store.put(keys.failures, toJsonl(failures)),
         reused: false,
       };
-      await store.put(resultKey, JSON.stringify(result));
+      await store.put(keys.result, JSON.stringify(result));
       return result;
     },
   };

@@ -1,4 +1,4 @@
-import type { ArtifactStore } from './artifact-store/index.ts';
+import type { ArtifactStore } from '../lib/artifact-store/index.ts';
 import { createBm25Activities } from './bm25-activities.ts';
 import { createGenerationActivities } from './generation-activities.ts';
 import { createLlmActivities } from './llm-activities.ts';

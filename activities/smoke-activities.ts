@@ -1,4 +1,4 @@
-import type { ArtifactStore } from './artifact-store/index.ts';
+import type { ArtifactStore } from '../lib/artifact-store/index.ts';
 
 export interface SmokeActivities {
   writeAndReadBack(input: { key: string; text: string }): Promise<{ key: string; sha256: string; bytes: number; text: string }>;

@@ -15,6 +15,7 @@ import { generate } from '../lib/generation/generate.ts';
 import { OnnxCausalDecoder } from '../lib/generation/onnx-decoder.ts';
 import { buildPrefixEmbeds, computePrefixCache } from '../lib/generation/prefix-cache.ts';
 import { greedySampler } from '../lib/generation/token-sampler.ts';
+import { promptLimits } from '../lib/sptar/prompt-limits.ts';
 import { PromptTokenizer } from '../lib/sptar/prompt-tokens.ts';
 import { tokenizerFromGgufMetadata } from '../lib/tokenizers/gguf-tokenizer.ts';
 import { DEFAULT_PROMPT_LIMITS } from '../lib/weak-data/index.ts';
@@ -83,7 +84,7 @@ for (const useKvCache of flags.prefix ? [] : [true, false]) {
 const initIds = tokenizer.encode('please generate query for this document');
 const tiled = Array.from({ length: 50 }, (_, i) => initIds[i % initIds.length] ?? 0);
 const softPrompt = model.embed(tiled);
-const limits = { document: { unit: 'words' as const, max: documentWords }, query: DEFAULT_PROMPT_LIMITS.query };
+const limits = promptLimits({ maxDocumentWords: documentWords, maxQueryWords: DEFAULT_PROMPT_LIMITS.query.max });
 const layout = new PromptTokenizer(tokenizer, 2, limits);
 const examples = [1, 2].map((d, q) => ({ document: docs[d]?.text ?? '', query: queries[q]?.text ?? '' }));
 const prefix = buildPrefixEmbeds(model, softPrompt, layout.prefixIds(examples));

@@ -4,15 +4,15 @@
 //   npm run bench:orchestration -- --documents 1000000 --shard-size 250 --concurrency 16
 import { parseArgs } from 'node:util';
 import { Client } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
-import { createArtifactStore } from '../activities/artifact-store/index.ts';
-import { createGenerationActivities } from '../activities/generation-activities.ts';
-import { shardKey, type GenerationProgress } from '../common/generation-types.ts';
+import { shardDocumentsKey } from '../common/artifact-keys.ts';
+import { generationSettings, type GenerationProgress } from '../common/generation-types.ts';
+import { pipelineConfigSchema } from '../common/pipeline-config.ts';
 import { TASK_QUEUES } from '../common/task-queues.ts';
+import { createArtifactStore } from '../lib/artifact-store/index.ts';
 import type { GenerationInput, GenerationResult } from '../workflows/generation-workflow.ts';
 import { loadSettings } from '../workers/settings.ts';
 import { connectClient, connectWorker } from '../workers/temporal-connection.ts';
-import { createOrchestratorWorker } from '../workers/worker.ts';
+import { createGenerationWorker, createOrchestratorWorker } from '../workers/worker.ts';
 
 const { values } = parseArgs({
   options: {
@@ -38,7 +38,7 @@ for (let i = 0; i < count; i += 32) {
       const s = i + k;
       const n = Math.min(shardSize, documents - s * shardSize);
       const rows = Array.from({ length: n }, (_, j) => `{"_id":"d${s * shardSize + j}","title":"","text":"synthetic ${s} ${j}"}\n`);
-      return store.put(shardKey(shards, s), rows.join(''));
+      return store.put(shardDocumentsKey(shards, s), rows.join(''));
     }),
   );
 }
@@ -48,21 +48,16 @@ const nativeConnection = await connectWorker(settings);
 const connection = await connectClient(settings);
 const client = new Client({ connection, namespace: settings.namespace });
 const orchestrator = await createOrchestratorWorker(nativeConnection, settings);
-const model = await Worker.create({
-  connection: nativeConnection,
-  namespace: settings.namespace,
-  taskQueue: TASK_QUEUES.model,
-  maxConcurrentActivityTaskExecutions: concurrency,
-  activities: createGenerationActivities({
-    store,
-    generatorFor: async () => ({ batchSize: shardSize, generate: async (docs) => docs.map((d) => ({ query: `q ${d._id}` })) }),
-  }),
+const model = await createGenerationWorker(nativeConnection, settings, {
+  concurrency,
+  generatorFor: async () => ({ batchSize: shardSize, generate: async (docs) => docs.map((d) => ({ query: `q ${d._id}` })) }),
 });
 const running = Promise.all([orchestrator.run(), model.run()]);
 
 const input: GenerationInput = {
   shards,
-  task: { outputPrefix: `bench/${run}/generate`, shared: {} },
+  // The stand-in generator ignores the settings; the default config's InPars-style ones make a valid task.
+  task: { outputPrefix: `bench/${run}/generate`, shared: generationSettings(pipelineConfigSchema.parse({}), null, 'inpars') },
   maxConcurrentShards: concurrency,
   onShardFailure: 'continue',
 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { artifactRefSchema } from './artifact-ref.ts';
+import { pipelineConfigSchema, type PipelineConfig } from './pipeline-config.ts';
 
 // Records of the sharded generation stage. Shards are addressed by index under a key prefix, so workflow inputs
 // stay small however many shards a corpus has.
@@ -13,8 +14,38 @@ export const shardSetSchema = z
   .strict();
 export type ShardSet = z.infer<typeof shardSetSchema>;
 
-export function shardKey(set: Pick<ShardSet, 'prefix'>, index: number): string {
-  return `${set.prefix}/shard-${String(index).padStart(6, '0')}.jsonl`;
+export const examplePairSchema = z.object({ document: z.string(), query: z.string() }).strict();
+export type ExamplePairRecord = z.infer<typeof examplePairSchema>;
+
+/** What every shard of one generation stage shares: the LLM, the prompt and the decoding settings. */
+export const generationSettingsSchema = z
+  .object({
+    llm: pipelineConfigSchema.shape.llm,
+    softPrompt: artifactRefSchema.nullable().describe('Float32 soft prompt (l x hidden), or null for the InPars-style baseline'),
+    examples: z
+      .union([z.array(examplePairSchema), z.literal('inpars')])
+      .describe("The filtered example group, or 'inpars' for the fixed hand-written InPars-style examples"),
+    maxDocumentWords: z.number().int().positive().describe('Documents are cut to this many words in the prompt'),
+    maxQueryWords: z.number().int().positive().describe('Example queries are cut to this many words'),
+    maxNewTokens: z.number().int().positive().describe('Longest weak query in tokens'),
+    batchSize: z.number().int().positive().describe('Documents decoded together'),
+    prefixCache: z.boolean().describe('Compute the soft prompt + examples key/values once per stage'),
+  })
+  .strict();
+export type GenerationSettings = z.infer<typeof generationSettingsSchema>;
+
+/** The generation settings of one augmentor, from the pipeline config. */
+export function generationSettings(config: PipelineConfig, softPrompt: GenerationSettings['softPrompt'], examples: GenerationSettings['examples']): GenerationSettings {
+  return {
+    llm: config.llm,
+    softPrompt,
+    examples,
+    maxDocumentWords: config.promptTuning.maxDocumentWords,
+    maxQueryWords: config.promptTuning.maxQueryWords,
+    maxNewTokens: config.generation.maxNewTokens,
+    batchSize: config.generation.batchSize,
+    prefixCache: config.generation.prefixCache,
+  };
 }
 
 export const shardResultSchema = z

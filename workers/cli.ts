@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
-import { createArtifactStore } from '../activities/artifact-store/index.ts';
+import { createArtifactStore } from '../lib/artifact-store/index.ts';
 import { parsePipelineConfig } from '../common/pipeline-config.ts';
 import type { GenerationProgress } from '../common/generation-types.ts';
 import type { PipelineProgress } from '../common/pipeline-stages.ts';

@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { activityCostInterceptors } from '../activities/activity-costs.ts';
-import { createArtifactStore } from '../activities/artifact-store/index.ts';
+import { createArtifactStore } from '../lib/artifact-store/index.ts';
+import { createGenerationActivities, type GenerationDeps } from '../activities/generation-activities.ts';
 import { createModelActivities, createOrchestratorActivities } from '../activities/index.ts';
 import { TASK_QUEUES } from '../common/task-queues.ts';
 import { loadSettings, type Settings } from './settings.ts';
@@ -34,6 +35,24 @@ export async function createModelWorker(connection: NativeConnection, settings: 
     maxConcurrentActivityTaskExecutions: 1,
     activities: createModelActivities({ store }),
     interceptors: { activity: [activityCostInterceptors({ store })] },
+  });
+}
+
+/**
+ * A model-queue worker that runs generation shards with the given query generator and nothing else: measures the
+ * orchestration's own cost (`bench:orchestration`) with an instant stand-in for the LLM.
+ */
+export async function createGenerationWorker(
+  connection: NativeConnection,
+  settings: Settings,
+  options: { generatorFor: GenerationDeps['generatorFor']; concurrency: number },
+): Promise<Worker> {
+  return Worker.create({
+    connection,
+    namespace: settings.namespace,
+    taskQueue: TASK_QUEUES.model,
+    maxConcurrentActivityTaskExecutions: options.concurrency,
+    activities: createGenerationActivities({ store: createArtifactStore(settings.store), generatorFor: options.generatorFor }),
   });
 }
 

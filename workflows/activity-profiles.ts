@@ -1,5 +1,6 @@
 import type { ActivityOptions } from '@temporalio/workflow';
 import { NON_RETRYABLE_ERROR_NAMES } from '../common/errors.ts';
+import { DEFAULT_MODEL_HEARTBEAT_SECONDS } from '../common/pipeline-config.ts';
 import { TASK_QUEUES } from '../common/task-queues.ts';
 
 // Activity options as named profiles. Every retry policy is finite; bad input is never retried.
@@ -38,3 +39,11 @@ export const ML_LONG: ActivityOptions = {
     nonRetryableErrorTypes,
   },
 };
+
+/**
+ * ML_LONG with the configured heartbeat timeout (`generation.heartbeatTimeoutSeconds`): the one setting that says
+ * how long a silent model activity may run before it counts as lost, for every model activity of a run.
+ */
+export function modelActivityOptions(heartbeatTimeoutSeconds: number = DEFAULT_MODEL_HEARTBEAT_SECONDS): ActivityOptions {
+  return { ...ML_LONG, heartbeatTimeout: heartbeatTimeoutSeconds * 1000 };
+}

@@ -13,9 +13,10 @@ import {
 } from '@temporalio/workflow';
 import type { Bm25Activities } from '../activities/bm25-activities.ts';
 import type { GenerationActivities } from '../activities/generation-activities.ts';
+import { shardDocumentsKey } from '../common/artifact-keys.ts';
 import type { ArtifactRef } from '../common/artifact-ref.ts';
-import { shardKey, type GenerationProgress, type ShardResult, type ShardSet } from '../common/generation-types.ts';
-import { ML_LONG } from './activity-profiles.ts';
+import type { GenerationProgress, GenerationSettings, ShardResult, ShardSet } from '../common/generation-types.ts';
+import { modelActivityOptions } from './activity-profiles.ts';
 
 export const generationProgressQuery = defineQuery<GenerationProgress>('generationProgress');
 /** Puts failed shards back in the queue; returns how many were re-queued. */
@@ -24,10 +25,10 @@ export const pauseGenerationUpdate = defineUpdate<void>('pauseGeneration');
 export const resumeGenerationUpdate = defineUpdate<void>('resumeGeneration');
 
 export interface ShardTask {
-  /** Where the shard outputs go: `${outputPrefix}/shard-i.*`. Derived from the stage's input hash. */
+  /** Where the shard outputs go (`generationShardKeys(outputPrefix, i)`); derived from the stage's scope. */
   readonly outputPrefix: string;
-  /** Stage inputs every shard shares (prompt, examples, generation settings), opaque to the orchestration. */
-  readonly shared: unknown;
+  /** Stage inputs every shard shares (LLM, prompt, examples, decoding settings); the orchestration passes them on. */
+  readonly shared: GenerationSettings;
   /** When set, each shard's weak queries go through the BM25 top-k filter right after generation. */
   readonly filter?: { readonly index: ArtifactRef; readonly topK: number };
 }
@@ -47,7 +48,7 @@ export interface GenerationInput {
   readonly maxConcurrentShards: number;
   /** 'wait': after all shards ran, wait for an operator to retry failed shards or accept; 'continue': go on. */
   readonly onShardFailure: 'wait' | 'continue';
-  /** Seconds without a heartbeat before a shard's activity counts as lost and is retried (default 60). */
+  /** Seconds without a heartbeat before a shard's activity counts as lost and is retried (the config's default when absent). */
   readonly heartbeatTimeoutSeconds?: number;
   /** Shard children handled per run before continuing as new; keeps each history far below Temporal's limits. */
   readonly shardsPerRun?: number;
@@ -119,7 +120,7 @@ export async function generateWeakQueriesWorkflow(input: GenerationInput): Promi
   const startShard = (index: number): void => {
     const done = executeChild(generateShardWorkflow, {
       workflowId: `${info.workflowId}/shard-${index}`,
-      args: [{ shards: input.shards, index, task: input.task, heartbeatTimeoutSeconds: input.heartbeatTimeoutSeconds ?? 60 }],
+      args: [{ shards: input.shards, index, task: input.task, ...(input.heartbeatTimeoutSeconds === undefined ? {} : { heartbeatTimeoutSeconds: input.heartbeatTimeoutSeconds }) }],
     }).then(
       (r) => {
         totals.shardsDone += 1;
@@ -183,7 +184,7 @@ export interface ShardInput {
   readonly shards: ShardSet;
   readonly index: number;
   readonly task: ShardTask;
-  /** Absent in histories recorded before it existed; those ran with 60 s. */
+  /** Seconds without a heartbeat before the shard's activities count as lost (the config's default when absent). */
   readonly heartbeatTimeoutSeconds?: number;
 }
 
@@ -192,10 +193,10 @@ export async function generateShardWorkflow(input: ShardInput): Promise<ShardRes
   if (input.index < 0 || input.index >= input.shards.count) {
     throw ApplicationFailure.nonRetryable(`shard ${input.index} is outside 0..${input.shards.count - 1}`, 'ConfigError');
   }
-  const ml = proxyActivities<GenerationActivities & Bm25Activities>({ ...ML_LONG, heartbeatTimeout: (input.heartbeatTimeoutSeconds ?? 60) * 1000 });
+  const ml = proxyActivities<GenerationActivities & Bm25Activities>(modelActivityOptions(input.heartbeatTimeoutSeconds));
   const result = await ml.generateShard({
     index: input.index,
-    shardKey: shardKey(input.shards, input.index),
+    shardKey: shardDocumentsKey(input.shards, input.index),
     outputPrefix: input.task.outputPrefix,
     shared: input.task.shared,
   });

@@ -10,13 +10,16 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PipelineActivities } from '../activities/pipeline-activities.ts';
+import { generationPrefix, runScope, stageScopes } from '../common/artifact-keys.ts';
 import type { ArtifactRef } from '../common/artifact-ref.ts';
 import { fnv1a } from '../common/fnv1a.ts';
+import { generationSettings, type GenerationSettings } from '../common/generation-types.ts';
 import { parsePipelineConfig, type PipelineConfig } from '../common/pipeline-config.ts';
 import type { LastSuccess, PipelineProgress, PreparedData, PromotionDecision, Stage, StageTiming, SystemEvaluation, WeakDataSummary } from '../common/pipeline-stages.ts';
 import type { RetrieverSystem, TrainedRetriever } from '../common/retriever-types.ts';
 import { SPTAR_CONFIG_HASH, SPTAR_DATASET, SPTAR_PROGRESS, SPTAR_STAGE } from '../common/search-attributes.ts';
-import { IO_LONG, IO_SHORT, ML_LONG } from './activity-profiles.ts';
+import { stageConfigs } from '../common/stage-configs.ts';
+import { IO_LONG, IO_SHORT, modelActivityOptions } from './activity-profiles.ts';
 import { generateWeakQueriesWorkflow } from './generation-workflow.ts';
 
 export const progressQuery = defineQuery<PipelineProgress>('progress');
@@ -28,6 +31,8 @@ export interface PipelineResult {
   readonly retrievers: readonly TrainedRetriever[];
   readonly promotion: PromotionDecision | null;
   readonly reportKey: string;
+  /** report.html beside the Markdown report (absent in results of runs whose report stage wrote none). */
+  readonly reportHtmlKey?: string;
 }
 
 const io = proxyActivities<PipelineActivities>(IO_SHORT);
@@ -41,9 +46,12 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
   const parsed = parsePipelineConfig(input);
   if (!parsed.ok) throw ApplicationFailure.nonRetryable(parsed.message, 'ConfigError');
   const config: PipelineConfig = parsed.config;
+  // Each stage gets the slice of the config it reads, derived here once.
+  const slices = stageConfigs(config);
   // Model activities are noticed dead after the configured heartbeat timeout (graph builds and model loads on a
-  // busy worker can take minutes), never sooner than the profile's.
-  const ml = proxyActivities<PipelineActivities>({ ...ML_LONG, heartbeatTimeout: Math.max(300, config.generation.heartbeatTimeoutSeconds) * 1000 });
+  // busy worker can take minutes); shards use the same setting.
+  const heartbeatTimeoutSeconds = config.generation.heartbeatTimeoutSeconds;
+  const ml = proxyActivities<PipelineActivities>(modelActivityOptions(heartbeatTimeoutSeconds));
   const info = workflowInfo();
 
   const startedAt = new Date().toISOString();
@@ -109,28 +117,28 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
   });
 
   // Finished stages are reused across runs of the same name unless the config says otherwise.
-  const scope = config.reuseArtifacts ? config.runName : `${config.runName}/${info.workflowId.replace(/[^A-Za-z0-9._=-]/g, '-')}`;
+  const scope = runScope(config.runName, config.reuseArtifacts, info.workflowId);
 
   enter('prepare');
   // Incremental runs (nightly schedules) augment only documents new or changed since the last successful run.
   const previous = config.mode === 'incremental' ? await io.findLastSuccess({ runName: config.runName }) : null;
-  const prepared = await ioLong.prepareData({ config, scope, previous });
+  const prepared = await ioLong.prepareData({ config: slices.prepare, scope, previous });
 
   enter('bm25');
-  const bm25Index = await ml.buildBm25Index({ config, scope, prepared });
-  evaluations.push(await ml.evaluateBm25({ config, scope, prepared, index: bm25Index }));
+  const bm25Index = await ml.buildBm25Index({ config: slices.bm25, scope, prepared });
+  evaluations.push(await ml.evaluateBm25({ scope, prepared, index: bm25Index }));
   const artifacts: ArtifactRef[] = [bm25Index];
 
   if (withLlm) {
     enter('tune-prompt');
-    const tuned = await ml.tunePrompt({ config, scope, prepared });
+    const tuned = await ml.tunePrompt({ config: slices.promptTuning, scope, prepared });
     promptTuning = { bestEpoch: tuned.bestEpoch, initialEvalLoss: tuned.initialEvalLoss, bestEvalLoss: tuned.bestEvalLoss, record: tuned.record };
     artifacts.push(tuned.prompt, tuned.record);
     softPromptRecord = tuned.record;
 
     enter('filter-examples');
     // Every candidate group is independent: scored in parallel, one activity each.
-    const scored = await Promise.all(tuned.groups.map((group) => ml.scoreExampleGroup({ config, scope, prepared, prompt: tuned.prompt, group })));
+    const scored = await Promise.all(tuned.groups.map((group) => ml.scoreExampleGroup({ config: slices.exampleGroup, scope, prepared, prompt: tuned.prompt, group })));
     exampleGroupLosses = scored.map((s) => s.loss);
     let best = 0;
     scored.forEach((s, i) => {
@@ -138,18 +146,12 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
     });
     const examples = scored[best]!.examples;
 
-    const generateFor = async (system: 'sptar' | 'inpars', softPrompt: ArtifactRef | null, ex: typeof examples | 'inpars'): Promise<void> => {
-      const shared = {
-        llm: config.llm,
-        softPrompt,
-        examples: ex,
-        maxDocumentWords: config.promptTuning.maxDocumentWords,
-        maxQueryWords: config.promptTuning.maxQueryWords,
-        maxNewTokens: config.generation.maxNewTokens,
-        batchSize: config.generation.batchSize,
-        prefixCache: config.generation.prefixCache,
-      };
-      const outputPrefix = `${scope}/generate/${system}-${fnv1a(JSON.stringify({ shared, unlabeled: prepared.unlabeled }))}`;
+    const generateFor = async (system: 'sptar' | 'inpars', softPrompt: ArtifactRef | null, ex: GenerationSettings['examples']): Promise<void> => {
+      const shared = generationSettings(config, softPrompt, ex);
+      // Executions started before generation had a stage scope keep their fnv1a-named output prefix.
+      const outputPrefix = patched('generation-stage-scope')
+        ? generationPrefix(stageScopes.generate(scope, system, shared, prepared.unlabeled), system)
+        : `${scope}/generate/${system}-${fnv1a(JSON.stringify({ shared, unlabeled: prepared.unlabeled }))}`;
       generationWorkflowId = `${info.workflowId}/generate-${system}`;
       const result = await executeChild(generateWeakQueriesWorkflow, {
         workflowId: generationWorkflowId,
@@ -159,11 +161,11 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
             task: { outputPrefix, shared, filter: { index: bm25Index, topK: config.weakFilter.topK } },
             maxConcurrentShards: config.generation.maxConcurrentShards,
             onShardFailure: 'continue',
-            heartbeatTimeoutSeconds: config.generation.heartbeatTimeoutSeconds,
+            heartbeatTimeoutSeconds,
           },
         ],
       });
-      const merged = await ml.mergeKeptPairs({ outputPrefix, topK: config.weakFilter.topK });
+      const merged = await ml.mergeKeptPairs({ outputPrefix, topK: config.weakFilter.topK, shards: prepared.unlabeled.count });
       weakData.push({ system, generationWorkflowId, outputPrefix, generated: result.generated, failed: result.failedDocuments, kept: merged.kept, keptPairs: merged.keptPairs });
       artifacts.push(merged.keptPairs);
       generationWorkflowId = undefined;
@@ -196,15 +198,15 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
     const systems: RetrieverSystem[] = withLlm ? ['wo', 'inpars', 'sptar'] : ['wo'];
     // Independent trainings: scheduled together, run as model workers free up.
     retrievers.push(
-      ...(await Promise.all(systems.map((system) => ml.trainRetriever({ config, scope, prepared, system, weakPairs: system === 'wo' ? [] : weakPairsFor(system) })))),
+      ...(await Promise.all(systems.map((system) => ml.trainRetriever({ config: slices.retriever, scope, prepared, system, weakPairs: system === 'wo' ? [] : weakPairsFor(system) })))),
     );
     for (const r of retrievers) artifacts.push(r.encoder, r.encoderConfig);
 
     enter('evaluate');
     evaluations.push(
       ...(await Promise.all([
-        ml.evaluateDense({ config, scope, prepared, system: 'zero-shot' }),
-        ...retrievers.map((r) => ml.evaluateDense({ config, scope, prepared, system: r.system, encoder: r.encoder })),
+        ml.evaluateDense({ config: slices.denseEvaluation, scope, prepared, system: 'zero-shot' }),
+        ...retrievers.map((r) => ml.evaluateDense({ config: slices.denseEvaluation, scope, prepared, system: r.system, encoder: r.encoder })),
       ])),
     );
 
@@ -259,5 +261,7 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
   }
 
   enter('done');
-  return { prepared, evaluations, weakData, retrievers, promotion, reportKey };
+  // Report results recorded before the HTML report existed have none.
+  const html: ArtifactRef | undefined = report.html;
+  return { prepared, evaluations, weakData, retrievers, promotion, reportKey, ...(html ? { reportHtmlKey: html.key } : {}) };
 }

@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client, type Connection, type WorkflowHandle } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
-import { createArtifactStore } from '../../activities/artifact-store/index.ts';
+import { createArtifactStore } from '../../lib/artifact-store/index.ts';
 import { createLlmActivities } from '../../activities/llm-activities.ts';
-import { shardKey, type GenerationProgress, type ShardSet } from '../../common/generation-types.ts';
+import { shardDocumentsKey } from '../../common/artifact-keys.ts';
+import type { GenerationProgress, ShardSet } from '../../common/generation-types.ts';
 import { TASK_QUEUES } from '../../common/task-queues.ts';
 import type { GenerationInput, GenerationResult } from '../../workflows/generation-workflow.ts';
 import { connectClient, connectWorker } from '../../workers/temporal-connection.ts';
@@ -44,7 +45,7 @@ const shardDocs = (i: number) => Array.from({ length: DOCS_PER_SHARD }, (_, j) =
 
 async function writeShards(prefix: string): Promise<ShardSet> {
   const set = { prefix, count: SHARDS, documents: SHARDS * DOCS_PER_SHARD };
-  for (let i = 0; i < SHARDS; i++) await store.put(shardKey(set, i), shardDocs(i).map((d) => JSON.stringify(d)).join('\n'));
+  for (let i = 0; i < SHARDS; i++) await store.put(shardDocumentsKey(set, i), shardDocs(i).map((d) => JSON.stringify(d)).join('\n'));
   return set;
 }
 

@@ -4,14 +4,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client, type Connection } from '@temporalio/client';
 import { Worker, type NativeConnection } from '@temporalio/worker';
-import { createArtifactStore } from '../../activities/artifact-store/index.ts';
+import { createArtifactStore } from '../../lib/artifact-store/index.ts';
 import { createGenerationActivities, type QueryGenerator, type ShardDocument } from '../../activities/generation-activities.ts';
-import { shardKey, type GenerationProgress, type ShardSet } from '../../common/generation-types.ts';
+import { generationShardKeys, shardDocumentsKey } from '../../common/artifact-keys.ts';
+import type { GenerationProgress, ShardSet } from '../../common/generation-types.ts';
 import { TASK_QUEUES } from '../../common/task-queues.ts';
 import type { GenerationInput, GenerationResult } from '../../workflows/generation-workflow.ts';
 import { connectClient, connectWorker } from '../../workers/temporal-connection.ts';
 import { createOrchestratorWorker } from '../../workers/worker.ts';
 import { serviceSettings } from '../support/services.ts';
+import { TINY_GENERATION_SHARED } from '../support/tiny-generation.ts';
 
 const settings = serviceSettings();
 const store = createArtifactStore(settings.store);
@@ -30,7 +32,7 @@ async function writeShards(prefix: string, docsPerShard: string[][]): Promise<Sh
   const set = { prefix, count: docsPerShard.length, documents: docsPerShard.flat().length };
   for (const [i, texts] of docsPerShard.entries()) {
     const rows = texts.map((text, j) => JSON.stringify({ _id: `d${i}-${j}`, title: `Doc ${i} ${j}`, text }));
-    await store.put(shardKey(set, i), rows.join('\n') + '\n');
+    await store.put(shardDocumentsKey(set, i), rows.join('\n') + '\n');
   }
   return set;
 }
@@ -75,15 +77,15 @@ describe('sharded generation workflow', () => {
     const shards = await writeShards(`test/${run}/unlabeled`, shardTexts);
     // A line of invalid UTF-8 in shard 5 (bytes 0xC3 0x28 are never valid): recorded as that document's failure.
     const enc = new TextEncoder();
-    const shard5 = await store.get(shardKey(shards, 5));
+    const shard5 = await store.get(shardDocumentsKey(shards, 5));
     const bad = new Uint8Array([...enc.encode('{"_id":"d5-bad","title":"t","text":"caf'), 0xc3, 0x28, ...enc.encode('"}\n')]);
-    await store.put(shardKey(shards, 5), new Uint8Array([...shard5, ...bad]));
+    await store.put(shardDocumentsKey(shards, 5), new Uint8Array([...shard5, ...bad]));
     // Shard 4 is missing until repaired: its child fails with a non-retryable DataFormatError.
-    await store.delete(shardKey(shards, 4));
+    await store.delete(shardDocumentsKey(shards, 4));
 
     const input: GenerationInput = {
       shards,
-      task: { outputPrefix: `test/${run}/generate`, shared: {} },
+      task: { outputPrefix: `test/${run}/generate`, shared: TINY_GENERATION_SHARED },
       maxConcurrentShards: 2,
       onShardFailure: 'wait',
       shardsPerRun: 3,
@@ -105,7 +107,7 @@ describe('sharded generation workflow', () => {
     assert.equal(progress?.shardsDone, 6);
 
     // Repair the shard and retry only the failed one.
-    await store.put(shardKey(shards, 4), shardTexts[4]!.map((t, j) => JSON.stringify({ _id: `d4-${j}`, title: `Doc 4 ${j}`, text: t })).join('\n'));
+    await store.put(shardDocumentsKey(shards, 4), shardTexts[4]!.map((t, j) => JSON.stringify({ _id: `d4-${j}`, title: `Doc 4 ${j}`, text: t })).join('\n'));
     const requeued = await handle.executeUpdate<number, [number[]]>('retryFailedShards', { args: [[4]] });
     assert.equal(requeued, 1);
     const result = (await handle.result()) as GenerationResult;
@@ -118,19 +120,19 @@ describe('sharded generation workflow', () => {
         assert.equal(calls.get(`d${i}-${j}`), expected, `calls for d${i}-${j}`);
       }
     }
-    const failures = await readJsonl(`test/${run}/generate/shard-000001.failures.jsonl`);
+    const failures = await readJsonl(generationShardKeys(`test/${run}/generate`, 1).failures);
     assert.deepEqual(failures, [
       { docId: 'd1-0', reason: 'empty document' },
       { docId: 'd1-1', reason: 'generation error: decoder blew up' },
     ]);
-    assert.deepEqual(await readJsonl(`test/${run}/generate/shard-000005.failures.jsonl`), [
-      { docId: 'd5-bad', reason: `invalid UTF-8 at ${shardKey(shards, 5)}:2` },
+    assert.deepEqual(await readJsonl(generationShardKeys(`test/${run}/generate`, 5).failures), [
+      { docId: 'd5-bad', reason: `invalid UTF-8 at ${shardDocumentsKey(shards, 5)}:2` },
     ]);
-    assert.deepEqual(await readJsonl(`test/${run}/generate/shard-000003.queries.jsonl`), [
+    assert.deepEqual(await readJsonl(generationShardKeys(`test/${run}/generate`, 3).queries), [
       { _id: 'd3-0', text: 'what about doc 3 0' },
       { _id: 'd3-1', text: 'what about doc 3 1' },
     ]);
-    const queries = await readJsonl(`test/${run}/generate/shard-000004.queries.jsonl`);
+    const queries = await readJsonl(generationShardKeys(`test/${run}/generate`, 4).queries);
     assert.deepEqual(queries, [
       { _id: 'd4-0', text: 'what about doc 4 0' },
       { _id: 'd4-1', text: 'what about doc 4 1' },

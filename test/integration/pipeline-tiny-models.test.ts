@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { createArtifactStore } from '../../activities/artifact-store/index.ts';
-import { scoredExampleGroupSchema, softPromptRecordSchema } from '../../activities/llm-activities.ts';
+import { createArtifactStore } from '../../lib/artifact-store/index.ts';
+import { scoredExampleGroupSchema, softPromptRecordSchema } from '../../common/prompt-tuning-types.ts';
 import type { PipelineProgress } from '../../common/pipeline-stages.ts';
 import { weakPairRowSchema } from '../../common/retriever-types.ts';
 import { TASK_QUEUES } from '../../common/task-queues.ts';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { createArtifactStore } from '../../activities/artifact-store/index.ts';
+import { createArtifactStore } from '../../lib/artifact-store/index.ts';
 import type { PipelineProgress } from '../../common/pipeline-stages.ts';
 import { TASK_QUEUES } from '../../common/task-queues.ts';
 import type { PipelineResult } from '../../workflows/pipeline-workflow.ts';

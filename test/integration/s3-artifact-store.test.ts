@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { createArtifactStore } from '../../activities/artifact-store/index.ts';
+import { createArtifactStore } from '../../lib/artifact-store/index.ts';
 import { serviceSettings } from '../support/services.ts';
 
 describe('S3ArtifactStore on MinIO', () => {

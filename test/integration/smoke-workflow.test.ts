@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client as S3Client } from 'minio';
 import { Client } from '@temporalio/client';
-import { sha256Hex } from '../../activities/artifact-store/index.ts';
+import { sha256Hex } from '../../lib/artifact-store/index.ts';
 import { TASK_QUEUES } from '../../common/task-queues.ts';
 import { connectClient } from '../../workers/temporal-connection.ts';
 import { createOrchestratorWorker } from '../../workers/worker.ts';

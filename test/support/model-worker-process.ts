@@ -4,7 +4,7 @@
 // across worker crashes.
 import { appendFileSync } from 'node:fs';
 import { Worker } from '@temporalio/worker';
-import { createArtifactStore } from '../../activities/artifact-store/index.ts';
+import { createArtifactStore } from '../../lib/artifact-store/index.ts';
 import { createGenerationActivities } from '../../activities/generation-activities.ts';
 import { createLlmActivities } from '../../activities/llm-activities.ts';
 import { TASK_QUEUES } from '../../common/task-queues.ts';

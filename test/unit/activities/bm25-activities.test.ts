@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { LocalArtifactStore } from '../../../activities/artifact-store/index.ts';
+import { LocalArtifactStore } from '../../../lib/artifact-store/index.ts';
 import { createBm25Activities } from '../../../activities/bm25-activities.ts';
 import { indexDocuments } from '../../../lib/bm25/index.ts';
 

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { LocalArtifactStore } from '../../../activities/artifact-store/index.ts';
+import { LocalArtifactStore } from '../../../lib/artifact-store/index.ts';
 import { releasingFirst } from '../../../activities/index.ts';
 import { createLlmActivities } from '../../../activities/llm-activities.ts';
 import { TINY_GENERATION_SHARED } from '../../support/tiny-generation.ts';

@@ -5,14 +5,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { LocalArtifactStore, type ArtifactStore } from '../../../activities/artifact-store/index.ts';
-import { deserializeEmbeddings } from '../../../activities/retriever-artifacts.ts';
-import { createRetrieverActivities, devCorpusOf, loadEncoder } from '../../../activities/retriever-activities.ts';
-import { stageKey, stageScope } from '../../../activities/stage-artifacts.ts';
+import { LocalArtifactStore, type ArtifactStore } from '../../../lib/artifact-store/index.ts';
+import { createRetrieverActivities } from '../../../activities/retriever-activities.ts';
+import { corpusEmbeddingsKey, stageScopes } from '../../../common/artifact-keys.ts';
 import { pipelineConfigSchema, type PipelineConfigInput } from '../../../common/pipeline-config.ts';
 import type { PreparedData } from '../../../common/pipeline-stages.ts';
 import type { TrainedRetriever } from '../../../common/retriever-types.ts';
+import { loadEncoder } from '../../../lib/models/encoder-source.ts';
+import { deserializeEmbeddings } from '../../../lib/retrieval/embedding-matrix-file.ts';
 import { DenseEncoder } from '../../../lib/sptar/dense-encoder.ts';
+import { devCorpusOf } from '../../../lib/sptar/retriever-data.ts';
 import { loadTokenizerJson } from '../../../lib/tokenizers/tokenizer-files.ts';
 import { loadBertCheckpoint } from '../../../lib/weights/hf-checkpoint.ts';
 import { MINILM_DIR, MINILM_TOKENIZER, skipUnlessInstalled } from '../../support/models.ts';
@@ -240,7 +242,7 @@ describe('retriever activities on a tiny BERT', { skip: skipUnlessInstalled(MINI
     assert.equal(checkpoint.weights.size, base.weights.size);
 
     const stored = deserializeEmbeddings(
-      await store.get(stageKey(stageScope('synthetic', 'corpus-embeddings', { encoder: trained.encoder.sha256, maxLength: 32, pooling: 'mean-l2' }, [prepared.corpus]), 'corpus.f32')),
+      await store.get(corpusEmbeddingsKey(stageScopes.corpusEmbeddings('synthetic', { encoder: trained.encoder.sha256, maxLength: 32, pooling: 'mean-l2' }, prepared.corpus))),
       'corpus embeddings',
     );
     const texts = TOPICS.map(([a, b, c, d]) => `${a} ${b} A report on the ${a} and the ${b}, with notes about ${c} and ${d}.`);

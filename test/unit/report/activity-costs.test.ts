@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Context } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { activityCostInterceptors, costPrefix, markReused, readCostRecords } from '../../../activities/activity-costs.ts';
-import { LocalArtifactStore, type ArtifactStore } from '../../../activities/artifact-store/index.ts';
+import { activityCostInterceptors, markReused } from '../../../activities/activity-costs.ts';
+import { costPrefix } from '../../../common/artifact-keys.ts';
+import { readCostRecords } from '../../../lib/report/cost-records.ts';
+import { LocalArtifactStore, type ArtifactStore } from '../../../lib/artifact-store/index.ts';
 
 const context = (workflowId: string | undefined, attempt = 1): Context =>
   ({

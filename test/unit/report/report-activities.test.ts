@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { createReportActivities, type ReportInput } from '../../../activities/report-activities.ts';
-import type { LocalArtifactStore } from '../../../activities/artifact-store/index.ts';
+import type { LocalArtifactStore } from '../../../lib/artifact-store/index.ts';
 import { reportFixture } from './report-fixture.ts';
 
 describe('writeReport', () => {

@@ -4,8 +4,8 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { costKey } from '../../../activities/activity-costs.ts';
-import { LocalArtifactStore } from '../../../activities/artifact-store/index.ts';
+import { costKey, generationShardKeys, mergedKeptPairsKey } from '../../../common/artifact-keys.ts';
+import { LocalArtifactStore } from '../../../lib/artifact-store/index.ts';
 import type { ReportInput } from '../../../activities/report-activities.ts';
 import type { ArtifactRef } from '../../../common/artifact-ref.ts';
 import { pipelineConfigSchema } from '../../../common/pipeline-config.ts';
@@ -57,24 +57,24 @@ export async function reportFixture(): Promise<{ store: LocalArtifactStore; dir:
 
   // SPTAR: five generated queries of 1, 2, 3, 5 and 9 words, three kept; InPars-style: two generated, none kept.
   const sptarPrefix = `${RUN_ID}/generate/sptar-abc`;
-  await store.put(`${sptarPrefix}/shard-000000.queries.jsonl`, jsonl([
+  await store.put(generationShardKeys(sptarPrefix, 0).queries, jsonl([
     { _id: 'd1', text: 'statins' },
     { _id: 'd2', text: 'statin cholesterol' },
     { _id: 'd3', text: 'is <b>this</b> escaped' },
   ]));
-  await store.put(`${sptarPrefix}/shard-000001.queries.jsonl`, jsonl([
+  await store.put(generationShardKeys(sptarPrefix, 1).queries, jsonl([
     { _id: 'd4', text: 'does vitamin d help bones' },
     { _id: 'd5', text: 'what is the effect of aspirin on stroke risk' },
   ]));
-  await store.put(`${sptarPrefix}/shard-000001.failures.jsonl`, jsonl([{ docId: 'd6', reason: 'empty query' }]));
-  const sptarKept = await store.put(`${sptarPrefix}/kept-pairs-k3.jsonl`, jsonl([
+  await store.put(generationShardKeys(sptarPrefix, 1).failures, jsonl([{ docId: 'd6', reason: 'empty query' }]));
+  const sptarKept = await store.put(mergedKeptPairsKey(sptarPrefix, 3), jsonl([
     { queryId: 'weak-d2', docId: 'd2', query: 'statin cholesterol', rank: 1 },
     { queryId: 'weak-d3', docId: 'd3', query: 'is <b>this</b> escaped', rank: 2 },
     { queryId: 'weak-d5', docId: 'd5', query: 'what is the effect of aspirin on stroke risk', rank: 1 },
   ]));
   const inparsPrefix = `${RUN_ID}/generate/inpars-def`;
-  await store.put(`${inparsPrefix}/shard-000000.queries.jsonl`, jsonl([{ _id: 'd1', text: 'dense retrieval' }, { _id: 'd2', text: 'cholesterol' }]));
-  const inparsKept = await store.put(`${inparsPrefix}/kept-pairs-k3.jsonl`, '');
+  await store.put(generationShardKeys(inparsPrefix, 0).queries, jsonl([{ _id: 'd1', text: 'dense retrieval' }, { _id: 'd2', text: 'cholesterol' }]));
+  const inparsKept = await store.put(mergedKeptPairsKey(inparsPrefix, 3), '');
 
   const softPromptRecord = await store.put(`${RUN_ID}/tune-prompt/soft-prompt.json`, JSON.stringify({
     promptLength: 2, hiddenSize: 4, bestEpoch: 2, bestEvalLoss: 2.7, initialEvalLoss: 3.5, stoppedEarly: false,

@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ArtifactRef } from '../common/artifact-ref.ts';
-import type { ArtifactStore } from './artifact-store/index.ts';
+import type { ArtifactRef } from '../../common/artifact-ref.ts';
+import type { ArtifactStore } from './index.ts';
 
 /**
  * Runs `fn` with a scratch directory that is removed afterwards. Activities use scratch space only for the

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { LocalArtifactStore } from '../../../activities/artifact-store/index.ts';
+import { LocalArtifactStore } from '../../../lib/artifact-store/index.ts';
 
 describe('LocalArtifactStore', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'sptar-store-'));

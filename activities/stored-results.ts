@@ -1,0 +1,50 @@
+import type { z } from 'zod';
+import type { ArtifactRef } from '../common/artifact-ref.ts';
+import { CorruptArtifactError } from '../common/errors.ts';
+import { describeZodIssues } from '../common/zod-issues.ts';
+import type { ArtifactStore } from '../lib/artifact-store/index.ts';
+import { markReused } from './activity-costs.ts';
+
+/**
+ * The stored result of a stage run with the same inputs, or undefined when there is none (or reuse is off). A
+ * stored record that does not parse is corrupt: the error names the key and the way out. A found result marks the
+ * activity attempt as reused, so its cost record says so.
+ */
+export async function storedResult<T>(store: ArtifactStore, key: string, reuse: boolean, schema: z.ZodType<T>, what: string): Promise<T | undefined> {
+  if (!reuse) return undefined;
+  const ref = await store.stat(key);
+  if (!ref) return undefined;
+  const value = parseStoredJson(await store.get(ref), key, schema, what);
+  markReused();
+  return value;
+}
+
+/** A JSON record this project wrote, parsed against its schema; anything else is a corrupt artifact. */
+export function parseStoredJson<T>(bytes: Uint8Array, key: string, schema: z.ZodType<T>, what: string): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (err) {
+    throw new CorruptArtifactError(`${key} is not JSON (${(err as Error).message}); delete it so the stage that writes ${what} runs again`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new CorruptArtifactError(`${key} is not ${what} (${describeZodIssues(parsed.error)}); delete it so the stage that writes it runs again`);
+  return parsed.data;
+}
+
+/**
+ * Returns the stored artifact under `key` when it exists and reuse is allowed; otherwise computes and stores it.
+ * `compute` must be deterministic for the key's inputs, so concurrent or repeated writers store equal bytes.
+ */
+export async function storeOnce(
+  store: ArtifactStore,
+  key: string,
+  reuse: boolean,
+  compute: () => Promise<Uint8Array | string>,
+): Promise<{ ref: ArtifactRef; reused: boolean }> {
+  if (reuse) {
+    const existing = await store.stat(key);
+    if (existing) return { ref: existing, reused: true };
+  }
+  return { ref: await store.put(key, await compute()), reused: false };
+}

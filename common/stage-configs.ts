@@ -1,0 +1,29 @@
+import type { PipelineConfig } from './pipeline-config.ts';
+
+// The slice of the pipeline config each stage reads, derived once by the workflow (`stageConfigs`) and passed to
+// the stage's activity, which hashes exactly what it reads into its artifact key. Each slice keeps the config's own
+// nesting, so a whole parsed config is also a valid slice (tests and benchmarks pass one).
+
+export type PrepareConfig = Pick<PipelineConfig, 'dataset' | 'splits' | 'seed' | 'mode' | 'reuseArtifacts'> & {
+  readonly generation: Pick<PipelineConfig['generation'], 'shardSize'>;
+};
+export type Bm25Config = Pick<PipelineConfig, 'reuseArtifacts'> & { readonly weakFilter: Pick<PipelineConfig['weakFilter'], 'backend' | 'k1' | 'b'> };
+export type PromptTuningConfig = Pick<PipelineConfig, 'llm' | 'promptTuning' | 'seed' | 'reuseArtifacts'> & {
+  readonly exampleFilter: Pick<PipelineConfig['exampleFilter'], 'groups'>;
+};
+export type ExampleGroupConfig = Pick<PipelineConfig, 'llm' | 'promptTuning' | 'reuseArtifacts'>;
+export type RetrieverConfig = Pick<PipelineConfig, 'retriever' | 'seed' | 'encoder' | 'reuseArtifacts'>;
+export type DenseEvaluationConfig = Pick<PipelineConfig, 'encoder' | 'reuseArtifacts'> & {
+  readonly retriever: Pick<PipelineConfig['retriever'], 'maxSequenceLength'>;
+};
+
+export function stageConfigs(c: PipelineConfig) {
+  return {
+    prepare: { dataset: c.dataset, splits: c.splits, seed: c.seed, mode: c.mode, reuseArtifacts: c.reuseArtifacts, generation: { shardSize: c.generation.shardSize } } satisfies PrepareConfig,
+    bm25: { reuseArtifacts: c.reuseArtifacts, weakFilter: { backend: c.weakFilter.backend, k1: c.weakFilter.k1, b: c.weakFilter.b } } satisfies Bm25Config,
+    promptTuning: { llm: c.llm, promptTuning: c.promptTuning, seed: c.seed, reuseArtifacts: c.reuseArtifacts, exampleFilter: { groups: c.exampleFilter.groups } } satisfies PromptTuningConfig,
+    exampleGroup: { llm: c.llm, promptTuning: c.promptTuning, reuseArtifacts: c.reuseArtifacts } satisfies ExampleGroupConfig,
+    retriever: { retriever: c.retriever, seed: c.seed, encoder: c.encoder, reuseArtifacts: c.reuseArtifacts } satisfies RetrieverConfig,
+    denseEvaluation: { encoder: c.encoder, reuseArtifacts: c.reuseArtifacts, retriever: { maxSequenceLength: c.retriever.maxSequenceLength } } satisfies DenseEvaluationConfig,
+  };
+}

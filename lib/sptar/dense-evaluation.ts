@@ -1,0 +1,60 @@
+// Evaluating a dense system (the starting encoder zero-shot, or a trained retriever) on the test queries, as one
+// function of its config slice, the encoder and the data: the corpus encoded (or its stored embeddings), every test
+// query retrieved exactly, and the run scored with SPTAR's metrics.
+import type { Metrics } from '../../common/pipeline-stages.ts';
+import type { DenseEvaluationConfig } from '../../common/stage-configs.ts';
+import type { RankedList } from '../beir/index.ts';
+import { testMetrics, type evaluateRun } from '../metrics/index.ts';
+import { encoderMaxLength, type EncoderModel } from '../models/encoder-source.ts';
+import type { BertConfig } from '../models/model-config.ts';
+import type { SessionPlace } from '../models/model-sessions.ts';
+import type { EmbeddingMatrix } from '../retrieval/dense-search.ts';
+import { encodeCorpus, queriesWithText, retrieveAndEvaluate, type Beat } from '../retrieval/dense-retrieval.ts';
+import { DenseEncoder } from './dense-encoder.ts';
+import type { CorpusTexts } from './retriever-data.ts';
+
+/** What identifies an encoder's embeddings: its weights, input length and pooling (the key of stored embeddings). */
+export function denseSettings(config: DenseEvaluationConfig, encoder: BertConfig, encoderId: string) {
+  return { encoder: encoderId, maxLength: encoderMaxLength(config, encoder), pooling: 'mean-l2' } as const;
+}
+
+export interface DenseEvaluationData {
+  /** The corpus texts to encode, or the stored embeddings of the same encoder and settings. */
+  readonly corpus: CorpusTexts | EmbeddingMatrix;
+  readonly queryTexts: ReadonlyMap<string, string>;
+  readonly qrels: ReadonlyMap<string, ReadonlyMap<string, number>>;
+}
+
+export interface DenseEvaluationHooks {
+  readonly heartbeat?: Beat;
+  /** Where the encoder's graph is built (a trained encoder's is used once: scratch space). */
+  readonly place?: SessionPlace;
+  /** Called as soon as the corpus is encoded (not with stored embeddings), e.g. to store the embeddings. */
+  readonly onCorpusEncoded?: (embeddings: EmbeddingMatrix) => Promise<void>;
+}
+
+export interface DenseEvaluation {
+  readonly lists: RankedList[];
+  readonly evaluation: ReturnType<typeof evaluateRun>;
+  readonly metrics: Metrics;
+  readonly embeddings: EmbeddingMatrix;
+}
+
+const isEmbeddings = (c: CorpusTexts | EmbeddingMatrix): c is EmbeddingMatrix => 'data' in c;
+
+export async function evaluateDenseStage(config: DenseEvaluationConfig, model: EncoderModel, data: DenseEvaluationData, hooks: DenseEvaluationHooks = {}): Promise<DenseEvaluation> {
+  const beat: Beat = hooks.heartbeat ?? (() => undefined);
+  const encoder = await DenseEncoder.open(model.weights, model.config, model.tokenizer, encoderMaxLength(config, model.config), hooks.place);
+  try {
+    let embeddings: EmbeddingMatrix;
+    if (isEmbeddings(data.corpus)) embeddings = data.corpus;
+    else {
+      embeddings = await encodeCorpus(encoder, data.corpus, beat);
+      await hooks.onCorpusEncoded?.(embeddings);
+    }
+    const { lists, evaluation } = await retrieveAndEvaluate(encoder, embeddings, queriesWithText(data.qrels.keys(), data.queryTexts), data.qrels, beat);
+    return { lists, evaluation, metrics: testMetrics(evaluation), embeddings };
+  } finally {
+    await encoder.release();
+  }
+}

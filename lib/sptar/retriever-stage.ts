@@ -1,0 +1,165 @@
+// The dense retriever's training stage as one function of its config slice, its data and the starting encoder: the
+// trainer, the phases of the weak schedule with the pipeline's seeded shuffles, and each epoch's dev score (nDCG@10
+// of the dev queries over the dev corpus) that selects the epoch. Progress goes out through `heartbeat`, durable
+// checkpoints through `checkpoints` (the activity keeps them in the artifact store), and a benchmark can score more
+// queries with each epoch's encoder through `onDevScore`.
+import type { DevCurvePoint } from '../../common/retriever-types.ts';
+import type { RetrieverConfig } from '../../common/stage-configs.ts';
+import { withScratch } from '../artifact-store/local-copies.ts';
+import { encoderMaxLength, type EncoderModel } from '../models/encoder-source.ts';
+import type { WeightMap } from '../models/model-config.ts';
+import type { EmbeddingMatrix } from '../retrieval/dense-search.ts';
+import { encodeCorpus, retrieveAndEvaluate, type Beat } from '../retrieval/dense-retrieval.ts';
+import { DenseEncoder, EncoderTrainer } from './dense-encoder.ts';
+import { deserializeCheckpoint, serializeCheckpoint, type TrainableLayout } from './retriever-checkpoints.ts';
+import type { RetrieverTrainingData } from './retriever-data.ts';
+import { seededPhaseShuffle, trainingPhases, trainPhases, type TrainingPhase } from './retriever-training.ts';
+
+export type TrainingPhaseName = TrainingPhase['name'];
+
+/** Where epoch checkpoints live between attempts; only the latest of a phase is ever needed. */
+export interface CheckpointStore {
+  /** The latest checkpoint of a phase and its name (for error messages), or undefined. */
+  latest(phase: TrainingPhaseName): Promise<{ readonly bytes: Uint8Array; readonly source: string } | undefined>;
+  /** Stores a phase's checkpoint of `epoch` (and may drop its older ones); returns its name for heartbeats. */
+  save(phase: TrainingPhaseName, epoch: number, bytes: Uint8Array): Promise<string>;
+  /** Drops every checkpoint of a phase. */
+  clear(phase: TrainingPhaseName): Promise<void>;
+}
+
+/** One epoch's dev score, with the encoder of that epoch still open. */
+export interface DevScored {
+  readonly phase: TrainingPhaseName;
+  /** The epoch on the whole curve (numbered on across phases; 0 = the starting encoder). */
+  readonly epoch: number;
+  readonly devScore: number;
+  readonly encoder: DenseEncoder;
+  /** The dev corpus encoded by this epoch's encoder. */
+  readonly devEmbeddings: EmbeddingMatrix;
+}
+
+export interface RetrieverStageHooks {
+  readonly heartbeat?: Beat;
+  /** Cache of the trainer's graph (the dev encoders' graphs hold an epoch's weights and are built in scratch space). */
+  readonly graphCacheDir?: string;
+  readonly checkpoints?: CheckpointStore;
+  readonly onDevScore?: (scored: DevScored) => Promise<void>;
+}
+
+/** The trained retriever: the best epoch's full weight map and how training went. */
+export interface TrainedEncoder {
+  readonly weights: WeightMap;
+  readonly curve: DevCurvePoint[];
+  readonly bestEpoch: number;
+  readonly bestDevScore: number;
+  /** Leading epochs of the curve that trained on the weak pairs alone (0 for the mixed schedule). */
+  readonly weakEpochs: number;
+  readonly counts: { readonly labeledPairs: number; readonly weakPairs: number; readonly devQueries: number };
+}
+
+type Publish<T> = { readonly publish: (trained: TrainedEncoder) => Promise<T> };
+
+/**
+ * Trains the retriever from `base`: each phase resumes from its latest checkpoint and stores one per epoch. With
+ * `publish`, the trained encoder is handed to it (to store the outputs) and only then are the checkpoints cleared, so
+ * a failure in between resumes instead of training again.
+ */
+export function trainRetrieverStage(config: RetrieverConfig, data: RetrieverTrainingData, base: EncoderModel, hooks?: RetrieverStageHooks): Promise<TrainedEncoder>;
+export function trainRetrieverStage<T>(config: RetrieverConfig, data: RetrieverTrainingData, base: EncoderModel, hooks: RetrieverStageHooks & Publish<T>): Promise<T>;
+export async function trainRetrieverStage(config: RetrieverConfig, data: RetrieverTrainingData, base: EncoderModel, hooks: RetrieverStageHooks & Partial<Publish<unknown>> = {}): Promise<unknown> {
+  const r = config.retriever;
+  const { corpus, pairs, dev } = data;
+  const heartbeat: Beat = hooks.heartbeat ?? (() => undefined);
+  const checkpoints = hooks.checkpoints;
+  const maxLength = encoderMaxLength(config, base.config);
+  const docText = (docId: string) => corpus.texts[corpus.position.get(docId)!]!;
+  const phases = trainingPhases(pairs.labeled, pairs.weak, r.weakSchedule, r.epochs, r.weakEpochs);
+  // Where each phase's epochs start on the whole curve.
+  const offsets = new Map<TrainingPhaseName, number>();
+  let offset = 0;
+  for (const phase of phases) {
+    offsets.set(phase.name, offset);
+    offset += phase.epochs;
+  }
+
+  const trainer = await EncoderTrainer.open(base.weights, base.config, base.tokenizer, { scale: r.similarityScale, maxLength }, { cacheDir: hooks.graphCacheDir });
+  let trained: TrainedEncoder;
+  try {
+    const layout: TrainableLayout = { names: trainer.weightNames, shapes: new Map(trainer.weightNames.map((n) => [n, base.weights.get(n)!.dims])) };
+    // The epoch each phase is in (for heartbeats) and the step within it.
+    const epochOf = new Map<TrainingPhaseName, number>();
+    const epoch = (phase: TrainingPhase) => epochOf.get(phase.name) ?? 1;
+    let step = 0;
+    const result = await trainPhases(
+      trainer.trainable(base.weights),
+      phases,
+      (phase) => ({
+        async lossAndGradients(weights, batch) {
+          const out = await trainer.lossAndGradients(
+            weights,
+            batch.map((p) => pairs.texts.get(p.queryId)!),
+            batch.map((p) => docText(p.docId)),
+          );
+          step++;
+          heartbeat({ phase: phase.name, epoch: epoch(phase), step });
+          return out;
+        },
+        async devScore(weights) {
+          // Before the phase's first step this scores the encoder the phase starts from.
+          const scoredEpoch = offsets.get(phase.name)! + (step > 0 ? epoch(phase) : epoch(phase) - 1);
+          // The dev encoder's graph holds this epoch's weights as constants: built in scratch space, not cached.
+          return withScratch(async (cacheDir) => {
+            const encoder = await DenseEncoder.open(trainer.withTrained(base.weights, weights), base.config, base.tokenizer, maxLength, { cacheDir });
+            try {
+              const beat: Beat = (d) => heartbeat({ phase: phase.name, epoch: epoch(phase), step, dev: d });
+              const devEmbeddings = await encodeCorpus(encoder, dev.corpus, beat);
+              const { evaluation } = await retrieveAndEvaluate(encoder, devEmbeddings, dev.queries, dev.qrels, beat, { metrics: [{ kind: 'ndcg', k: 10 }] });
+              const devScore = evaluation.mean['ndcg@10']!;
+              await hooks.onDevScore?.({ phase: phase.name, epoch: scoredEpoch, devScore, encoder, devEmbeddings });
+              return devScore;
+            } finally {
+              await encoder.release();
+            }
+          });
+        },
+      }),
+      {
+        batchSize: r.batchSize,
+        learningRate: r.learningRate,
+        weightDecay: r.weightDecay,
+        warmupFraction: r.warmupFraction,
+        maxGradNorm: r.maxGradNorm,
+        selectStartingEncoder: r.selectStartingEncoder,
+        shuffle: seededPhaseShuffle(config.seed),
+      },
+      {
+        async resumeFrom(phase) {
+          const latest = await checkpoints?.latest(phase.name);
+          const checkpoint = latest === undefined ? undefined : deserializeCheckpoint(latest.bytes, latest.source, layout);
+          // A phase that resumes goes on at the epoch after its checkpoint.
+          if (checkpoint) epochOf.set(phase.name, checkpoint.epoch + 1);
+          return checkpoint;
+        },
+        async onEpoch(phase, c) {
+          const saved = checkpoints && (await checkpoints.save(phase.name, c.epoch, serializeCheckpoint(c, layout)));
+          heartbeat({ phase: phase.name, epoch: c.epoch, step, ...(saved === undefined ? {} : { checkpoint: saved }) });
+          epochOf.set(phase.name, c.epoch + 1);
+          step = 0;
+        },
+      },
+    );
+    trained = {
+      weights: trainer.withTrained(base.weights, result.best.weights),
+      curve: result.curve.map((p) => ({ epoch: p.epoch, trainLoss: Number.isNaN(p.trainLoss) ? null : p.trainLoss, devScore: p.devScore })),
+      bestEpoch: result.best.epoch,
+      bestDevScore: result.best.devScore,
+      weakEpochs: result.leadingEpochs,
+      counts: { labeledPairs: pairs.labeled.length, weakPairs: pairs.weak.length, devQueries: dev.queryIds.size },
+    };
+  } finally {
+    await trainer.release();
+  }
+  const out = hooks.publish ? await hooks.publish(trained) : trained;
+  if (checkpoints) for (const phase of phases) await checkpoints.clear(phase.name);
+  return out;
+}

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import {
+  canonicalJson,
+  costKey,
+  generationShardKeys,
+  mergedKeptPairsKey,
+  prepareKeys,
+  retrieverKeys,
+  runScope,
+  shardDocumentsKey,
+  stageScope,
+  stageScopes,
+} from '../../../common/artifact-keys.ts';
+import { generationSettings } from '../../../common/generation-types.ts';
+import { pipelineConfigSchema } from '../../../common/pipeline-config.ts';
+
+const ref = (sha: string) => ({ key: 'k', sha256: sha.repeat(64), bytes: 1 });
+
+describe('artifact keys', () => {
+  it('canonical JSON sorts keys at every depth and drops undefined', () => {
+    assert.equal(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: undefined } }), '{"a":{"d":[2,{"y":2,"z":1}]},"b":1}');
+  });
+
+  it('the same inputs give the same key; any changed input changes it', () => {
+    const a = stageScope('scifact', 'prepare', { seed: 13, x: 50 }, [ref('a')]);
+    const b = stageScope('scifact', 'prepare', { x: 50, seed: 13 }, [ref('a')]);
+    assert.equal(prepareKeys(a).record, prepareKeys(b).record);
+    assert.match(prepareKeys(a).record, /^scifact\/prepare\/[0-9a-f]{16}\/prepared\.json$/);
+    assert.notEqual(a.inputHash, stageScope('scifact', 'prepare', { seed: 14, x: 50 }, [ref('a')]).inputHash);
+    assert.notEqual(a.inputHash, stageScope('scifact', 'prepare', { seed: 13, x: 50 }, [ref('b')]).inputHash);
+    assert.notEqual(a.inputHash, stageScope('scifact', 'evaluate', { seed: 13, x: 50 }, [ref('a')]).inputHash);
+  });
+
+  it('the input hash is sha256 over stage@version, the canonical slice and the input hashes, one per line', () => {
+    const slice = { seed: 13, text: 'é and ünïcode' };
+    const expected = createHash('sha256')
+      .update(`train-retriever@1\n${canonicalJson(slice)}\n${'a'.repeat(64)}\n${'b'.repeat(64)}`)
+      .digest('hex')
+      .slice(0, 16);
+    assert.equal(stageScope('s', 'train-retriever', slice, [ref('a'), ref('b')]).inputHash, expected);
+  });
+
+  it('names shard, generation, kept-pair and checkpoint keys exactly', () => {
+    assert.equal(shardDocumentsKey({ prefix: 'r/prepare/h/unlabeled' }, 12), 'r/prepare/h/unlabeled/shard-000012.jsonl');
+    const shard = generationShardKeys('r/generate/h/sptar', 3);
+    assert.deepEqual(
+      [shard.result, shard.partPrefix, shard.part(16), shard.queries, shard.failures, shard.kept(10)],
+      [
+        'r/generate/h/sptar/shard-000003.result.json',
+        'r/generate/h/sptar/shard-000003.part-',
+        'r/generate/h/sptar/shard-000003.part-000000016.jsonl',
+        'r/generate/h/sptar/shard-000003.queries.jsonl',
+        'r/generate/h/sptar/shard-000003.failures.jsonl',
+        'r/generate/h/sptar/shard-000003.kept-k10.jsonl',
+      ],
+    );
+    assert.equal(mergedKeptPairsKey('r/generate/h/sptar', 10), 'r/generate/h/sptar/kept-pairs-k10.jsonl');
+    const sc = stageScope('r', 'train-retriever', {}, []);
+    const keys = retrieverKeys(sc);
+    assert.equal(keys.checkpoint('mixed', 2), `r/train-retriever/${sc.inputHash}/checkpoints/epoch-0002.ckpt`);
+    assert.equal(keys.checkpoint('weak', 1), `r/train-retriever/${sc.inputHash}/checkpoints-weak/epoch-0001.ckpt`);
+    assert.ok(keys.checkpoint('labeled', 1).startsWith(keys.checkpointPrefix('labeled')));
+  });
+
+  it('scopes a run by name when reusing, by workflow id otherwise; cost keys per attempt and run', () => {
+    assert.equal(runScope('scifact', true, 'scifact-1/x'), 'scifact');
+    assert.equal(runScope('scifact', false, 'scifact-1/x y'), 'scifact/scifact-1-x-y');
+    const record = { activityType: 'generateShard', workflowId: 'p1/generate-sptar/shard-3', activityId: '7', attempt: 2 };
+    assert.equal(costKey(record, 'run:1'), 'costs/p1/generateShard-p1-generate-sptar-shard-3-7-attempt-2-run-run-1.json');
+  });
+
+  it('a generation stage scope changes with its settings and its documents', () => {
+    const config = pipelineConfigSchema.parse({});
+    const unlabeled = { prefix: 'r/prepare/h/unlabeled', count: 2, documents: 500 };
+    const sptar = stageScopes.generate('r', 'sptar', generationSettings(config, null, 'inpars'), unlabeled);
+    assert.equal(sptar.stage, 'generate');
+    assert.notEqual(sptar.inputHash, stageScopes.generate('r', 'inpars', generationSettings(config, null, 'inpars'), unlabeled).inputHash);
+    assert.notEqual(sptar.inputHash, stageScopes.generate('r', 'sptar', generationSettings({ ...config, generation: { ...config.generation, maxNewTokens: 9 } }, null, 'inpars'), unlabeled).inputHash);
+    assert.notEqual(sptar.inputHash, stageScopes.generate('r', 'sptar', generationSettings(config, null, 'inpars'), { ...unlabeled, documents: 501 }).inputHash);
+  });
+});
