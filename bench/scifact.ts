@@ -95,7 +95,7 @@ const stageSeconds = (stage: string) => {
   const t = timings.find((x) => x.stage === stage);
   return t ? (Date.parse(t.finishedAt) - Date.parse(t.startedAt)) / 1000 : null;
 };
-const weak = Object.fromEntries(result.weakData.map((w) => [w.system, { generated: w.generated, failed: w.failed, kept: w.kept, retention: w.generated ? w.kept / w.generated : 0 }]));
+const weak = Object.fromEntries(result.weakData.map((w) => [w.system, { generated: w.generated, failed: w.failed, kept: w.kept, retention: w.generated ? w.kept / w.generated : 0, outputPrefix: w.outputPrefix }]));
 const gen = result.weakData.map((w) => ({ system: w.system, seconds: stageSeconds(`generate-${w.system}`), generated: w.generated }));
 
 // Throughput of each model stage, from the activities' own wall time on the model worker (one activity at a time).

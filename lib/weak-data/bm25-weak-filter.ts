@@ -31,7 +31,8 @@ interface WeakFilterResult {
 }
 
 interface WeakFilterOptions {
-  readonly topK?: number;
+  /** Keep a pair iff its document ranks in the top k for its query (the config's `weakFilter.topK`). */
+  readonly topK: number;
   /** Called every `progressEvery` pairs (e.g. to heartbeat). */
   readonly onProgress?: (done: number) => void;
   readonly progressEvery?: number;
@@ -40,9 +41,9 @@ interface WeakFilterOptions {
 export async function filterWeakPairs(
   index: Pick<Bm25Index, 'search'>,
   pairs: Iterable<WeakPair> | AsyncIterable<WeakPair>,
-  options: WeakFilterOptions = {},
+  options: WeakFilterOptions,
 ): Promise<WeakFilterResult> {
-  const topK = options.topK ?? 70;
+  const topK = options.topK;
   if (!Number.isInteger(topK) || topK < 1) throw new RangeError(`weak filter topK must be a positive integer, got ${topK}`);
   const every = options.progressEvery ?? 1000;
   const kept: KeptPair[] = [];

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { pipelineConfigSchema } from '../../../common/pipeline-config.ts';
 import { indexDocuments } from '../../../lib/bm25/index.ts';
 import { filterWeakPairs } from '../../../lib/weak-data/bm25-weak-filter.ts';
 
@@ -27,10 +28,11 @@ describe('BM25 weak pair filter', () => {
     assert.equal(k2.stats.retention, 0.75);
   });
 
-  it('defaults to k = 70, reports progress and rejects a bad k', async () => {
+  it('keeps pairs at the configured default k = 70, reports progress and rejects a bad k', async () => {
     const index = await indexDocuments(corpus);
     const seen: number[] = [];
     const r = await filterWeakPairs(index, [{ queryId: 'a', docId: 'd4', query: 'children' }, { queryId: 'b', docId: 'd1', query: 'beta' }], {
+      topK: pipelineConfigSchema.parse({}).weakFilter.topK,
       onProgress: (n) => seen.push(n),
       progressEvery: 1,
     });
@@ -38,6 +40,6 @@ describe('BM25 weak pair filter', () => {
     assert.deepEqual(seen, [1, 2]);
     assert.deepEqual(r.kept.map((p) => p.queryId), ['a']);
     await assert.rejects(filterWeakPairs(index, [], { topK: 0 }), /positive integer/);
-    assert.equal((await filterWeakPairs(index, [])).stats.retention, 0);
+    assert.equal((await filterWeakPairs(index, [], { topK: 1 })).stats.retention, 0);
   });
 });
