@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { activityCostInterceptors } from '../activities/activity-costs.ts';
-import { createArtifactStore } from '../lib/artifact-store/index.ts';
+import { createArtifactStore, type ArtifactStore } from '../lib/artifact-store/index.ts';
 import { createGenerationActivities, type GenerationDeps } from '../activities/generation-activities.ts';
 import { createModelActivities, createOrchestratorActivities } from '../activities/index.ts';
 import { TASK_QUEUES } from '../common/task-queues.ts';
@@ -15,13 +15,10 @@ export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', impo
 export async function createOrchestratorWorker(connection: NativeConnection, settings: Settings): Promise<Worker> {
   const store = createArtifactStore(settings.store);
   return Worker.create({
-    connection,
-    namespace: settings.namespace,
-    taskQueue: TASK_QUEUES.orchestrator,
+    ...queueOptions(connection, settings, TASK_QUEUES.orchestrator),
+    ...costRecords(store),
     workflowsPath,
     activities: createOrchestratorActivities({ store }),
-    // Wall and CPU seconds of every activity attempt, summed per stage in the run report.
-    interceptors: { activity: [activityCostInterceptors({ store })] },
   });
 }
 
@@ -29,12 +26,10 @@ export async function createOrchestratorWorker(connection: NativeConnection, set
 export async function createModelWorker(connection: NativeConnection, settings: Settings): Promise<Worker> {
   const store = createArtifactStore(settings.store);
   return Worker.create({
-    connection,
-    namespace: settings.namespace,
-    taskQueue: TASK_QUEUES.model,
+    ...queueOptions(connection, settings, TASK_QUEUES.model),
+    ...costRecords(store),
     maxConcurrentActivityTaskExecutions: 1,
     activities: createModelActivities({ store }),
-    interceptors: { activity: [activityCostInterceptors({ store })] },
   });
 }
 
@@ -48,13 +43,16 @@ export async function createGenerationWorker(
   options: { generatorFor: GenerationDeps['generatorFor']; concurrency: number },
 ): Promise<Worker> {
   return Worker.create({
-    connection,
-    namespace: settings.namespace,
-    taskQueue: TASK_QUEUES.model,
+    ...queueOptions(connection, settings, TASK_QUEUES.model),
     maxConcurrentActivityTaskExecutions: options.concurrency,
     activities: createGenerationActivities({ store: createArtifactStore(settings.store), generatorFor: options.generatorFor }),
   });
 }
+
+const queueOptions = (connection: NativeConnection, settings: Settings, taskQueue: string) => ({ connection, namespace: settings.namespace, taskQueue });
+
+/** Wall and CPU seconds of every activity attempt, summed per stage in the run report. */
+const costRecords = (store: ArtifactStore) => ({ interceptors: { activity: [activityCostInterceptors({ store })] } });
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { queue: { type: 'string', default: 'all' } } });

@@ -28,9 +28,8 @@ export interface LlamaConfig {
   readonly tieWordEmbeddings: boolean;
 }
 
-/** GPT-2-family decoder: learned positions, LayerNorm, fused QKV Conv1D, GELU (tanh) MLP. */
-export interface Gpt2Config {
-  readonly architecture: 'gpt2';
+/** The hyper-parameters GPT-2 and BERT share: learned positions, LayerNorm, one head size. */
+interface LayerNormTransformerConfig {
   readonly vocabSize: number;
   readonly hiddenSize: number;
   readonly numLayers: number;
@@ -40,15 +39,13 @@ export interface Gpt2Config {
   readonly maxPositions: number;
 }
 
+/** GPT-2-family decoder: learned positions, LayerNorm, fused QKV Conv1D, GELU (tanh) MLP. */
+export interface Gpt2Config extends LayerNormTransformerConfig {
+  readonly architecture: 'gpt2';
+}
+
 /** BERT encoder (all-MiniLM-L6-v2) with mean pooling over the attention mask. */
-export interface BertConfig {
+export interface BertConfig extends LayerNormTransformerConfig {
   readonly architecture: 'bert';
-  readonly vocabSize: number;
-  readonly hiddenSize: number;
-  readonly numLayers: number;
-  readonly numHeads: number;
-  readonly intermediateSize: number;
-  readonly layerNormEps: number;
-  readonly maxPositions: number;
   readonly typeVocabSize: number;
 }

@@ -29,15 +29,15 @@ function lookup(weights: WeightMap, name: string, dims: readonly number[]): Weig
   return t;
 }
 
-export function initializerWeights(b: GraphBuilder, weights: WeightMap, dtype: FloatType): WeightSource {
+/** Each weight made once in the graph by `make`, after its dims were checked against the checkpoint. */
+function weightSource(weights: WeightMap, dtype: FloatType, make: (name: string, t: WeightTensor) => Value): WeightSource {
   const made = new Map<string, Value>();
   return {
     dtype,
     get(name, dims) {
       const existing = made.get(name);
       if (existing) return existing;
-      const t = lookup(weights, name, dims);
-      const v = b.initializer(name, dtype, t.dims, dtype === 'float32' ? t.data : Float64Array.from(t.data));
+      const v = make(name, lookup(weights, name, dims));
       made.set(name, v);
       return v;
     },
@@ -45,19 +45,11 @@ export function initializerWeights(b: GraphBuilder, weights: WeightMap, dtype: F
   };
 }
 
+export function initializerWeights(b: GraphBuilder, weights: WeightMap, dtype: FloatType): WeightSource {
+  return weightSource(weights, dtype, (name, t) => b.initializer(name, dtype, t.dims, dtype === 'float32' ? t.data : Float64Array.from(t.data)));
+}
+
 /** Weights as graph inputs named by their HuggingFace names; `weights` only fixes the expected dims. */
 export function inputWeights(b: GraphBuilder, weights: WeightMap, dtype: FloatType): WeightSource {
-  const made = new Map<string, Value>();
-  return {
-    dtype,
-    get(name, dims) {
-      const existing = made.get(name);
-      if (existing) return existing;
-      const t = lookup(weights, name, dims);
-      const v = b.input(name, dtype, t.dims);
-      made.set(name, v);
-      return v;
-    },
-    used: () => [...made.values()],
-  };
+  return weightSource(weights, dtype, (name, t) => b.input(name, dtype, t.dims));
 }
