@@ -59,8 +59,10 @@ export const pipelineConfigSchema = z
         path: z
           .string()
           .min(1)
-          .default('../shared/data/scifact')
-          .describe('BEIR folder holding corpus.jsonl, queries.jsonl and the qrels files; a relative path resolves against the working directory'),
+          .default('data/scifact')
+          .describe(
+            "BEIR folder holding corpus.jsonl, queries.jsonl and the qrels files; a relative path resolves against the working directory. When it does not exist and dataset.name is a dataset sptar can fetch ('sptar data list'), 'sptar start' downloads, verifies and unpacks it there first",
+          ),
         trainQrels: z
           .string()
           .default('qrels/train.tsv')

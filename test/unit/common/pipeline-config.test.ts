@@ -17,7 +17,7 @@ describe('pipeline config', () => {
     assert.equal(r.config.retriever.learningRate, 2e-5);
     assert.equal(r.config.retriever.batchSize, 32);
     assert.deepEqual(r.config.llm, { kind: 'file', path: 'models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf' });
-    assert.equal(r.config.dataset.path, '../shared/data/scifact');
+    assert.equal(r.config.dataset.path, 'data/scifact');
   });
 
   it('lists every problem as path, expected and got', () => {
