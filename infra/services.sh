@@ -2,6 +2,8 @@
 # Start, stop and check the local services: the Temporal dev server (SQLite-backed, Web UI on) and a MinIO
 # object store. State lives in .state/ so a restart keeps finished workflows and stored artifacts.
 # Usage: infra/services.sh start|stop|restart|status [temporal|objectstore]
+# Ports, namespace and state folder come from the environment (infra/env.sh); infra/run-tests.sh points them at the
+# tests' own instances, so a test that restarts a service restarts only the one its run started.
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 LOG_DIR="$STATE_DIR/logs"
@@ -22,8 +24,8 @@ check_port() {
   fi
 }
 
-# A server already running may have been started for another namespace (e.g. tests in 'default', a benchmark in
-# its own): create the configured one and register the pipeline's search attributes there when missing.
+# A server already running may have been started for another namespace (the user's runs in 'default', a benchmark
+# in its own): create the configured one and register the pipeline's search attributes there when missing.
 namespace_ready() {
   local existing a
   existing="$("$TEMPORAL_BIN" operator search-attribute list --address "127.0.0.1:$TEMPORAL_PORT" -n "$TEMPORAL_NAMESPACE" 2>/dev/null)" || return 1
@@ -78,12 +80,14 @@ start_objectstore() {
   check_port "$S3_PORT" "MinIO S3 API" SPTAR_S3_PORT
   check_port "$S3_CONSOLE_PORT" "MinIO console" SPTAR_S3_CONSOLE_PORT
   mkdir -p "$STATE_DIR/minio"
-  log "starting MinIO (S3 API http://127.0.0.1:$S3_PORT, data $STATE_DIR/minio)"
-  MINIO_BROWSER=off MINIO_UPDATE=off setsid nohup "$MINIO_BIN" server "$STATE_DIR/minio" \
+  log "starting MinIO (S3 API http://127.0.0.1:$S3_PORT, console http://127.0.0.1:$S3_CONSOLE_PORT, data $STATE_DIR/minio)"
+  MINIO_UPDATE=off setsid nohup "$MINIO_BIN" server "$STATE_DIR/minio" \
     --address "127.0.0.1:$S3_PORT" --console-address "127.0.0.1:$S3_CONSOLE_PORT" --quiet \
     >>"$LOG_DIR/objectstore.log" 2>&1 < /dev/null &
   echo $! > "$PID_DIR/objectstore.pid"
   wait_for "MinIO" 60 objectstore_healthy || die "MinIO did not become healthy within 60 s; see $LOG_DIR/objectstore.log"
+  wait_for "MinIO console" 30 curl -fsS -o /dev/null "http://127.0.0.1:$S3_CONSOLE_PORT/" \
+    || die "the MinIO console did not answer on port $S3_CONSOLE_PORT; see $LOG_DIR/objectstore.log"
 }
 
 stop_one() {
@@ -99,9 +103,15 @@ stop_one() {
   rm -f "$f"
 }
 
+addresses() {
+  case "$1" in
+    temporal) echo "gRPC 127.0.0.1:$TEMPORAL_PORT, UI http://127.0.0.1:$TEMPORAL_UI_PORT" ;;
+    objectstore) echo "S3 http://127.0.0.1:$S3_PORT, console http://127.0.0.1:$S3_CONSOLE_PORT" ;;
+  esac
+}
 status_one() {
   local name="$1"
-  if pid_alive "$name" && "${name}_healthy"; then echo "$name: running (pid $(cat "$PID_DIR/$name.pid"))"
+  if pid_alive "$name" && "${name}_healthy"; then echo "$name: running (pid $(cat "$PID_DIR/$name.pid"); $(addresses "$name"))"
   elif pid_alive "$name"; then echo "$name: started but not healthy"
   else echo "$name: stopped"; fi
 }
