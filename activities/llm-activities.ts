@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { progressTracker, type ProgressBeat } from '../common/activity-progress.ts';
 import type { ArtifactRef } from '../common/artifact-ref.ts';
 import { ConfigError } from '../common/errors.ts';
 import { canonicalJson, exampleGroupScoreKey, promptTuningKeys, stageScopes } from '../common/artifact-keys.ts';
@@ -13,11 +14,18 @@ import { loadLlm, type LlmSource, type LoadedLlm } from '../lib/models/llm-sourc
 import { readLabeledData, type LabeledData } from '../lib/sptar/labeled-data.ts';
 import { checkpointFromJson, checkpointJson, float32Bytes, float32FromBytes, promptTuningCheckpointSchema } from '../lib/sptar/prompt-tuning-artifacts.ts';
 import type { PromptTuningCheckpoint } from '../lib/sptar/prompt-tuning.ts';
-import { scoreExampleGroupStage, tunePromptStage } from '../lib/sptar/prompt-tuning-stage.ts';
+import { promptTuningWork, scoreExampleGroupStage, tunePromptStage } from '../lib/sptar/prompt-tuning-stage.ts';
 import { SoftPromptModel } from '../lib/sptar/soft-prompt-model.ts';
 import { openWeakQueryWriter, type OpenWeakQueryWriter } from '../lib/sptar/weak-query-generation.ts';
 import type { QueryGenerator } from './generation-activities.ts';
 import { parseStoredJson, storedResult } from './stored-results.ts';
+
+/** Heartbeats of one activity attempt: its progress records with the rate and ETA measured in this attempt. */
+function progressHeartbeat(): ProgressBeat {
+  const ctx = Context.current();
+  const track = progressTracker();
+  return (update) => ctx.heartbeat(track(update));
+}
 
 /** LLM stages: soft prompt tuning, example-group scoring, and the query generator used by generation shards. */
 export function createLlmActivities(deps: { store: ArtifactStore }) {
@@ -83,16 +91,17 @@ export function createLlmActivities(deps: { store: ArtifactStore }) {
         const stored = prompt && record ? await storedResult(store, keys.record, true, softPromptRecordSchema, 'a soft-prompt record') : undefined;
         if (prompt && record && stored) return tunedPrompt(prompt, record, stored);
       }
-      const ctx = Context.current();
-      ctx.heartbeat({ step: 'loading the LLM' });
-      const llm = await llmFor(config.llm);
-      ctx.heartbeat({ step: 'reading labeled data' });
+      const heartbeat = progressHeartbeat();
+      // The labeled data and the checkpoint first: they give the totals of the progress records.
       const data = await labeledData(prepared);
-      ctx.heartbeat({ step: 'building the loss graphs' });
-      const model = await softModelFor(config.llm, config.promptTuning.promptLength);
       const resumeFrom = await storedCheckpoint(keys.checkpoint);
+      const work = promptTuningWork(config.promptTuning.maxEpochs, data.train.length, data.evalPairs.length, resumeFrom?.epoch ?? 0);
+      heartbeat({ stage: 'tune-prompt', task: 'loading the LLM', unit: 'items', ...work });
+      const llm = await llmFor(config.llm);
+      heartbeat({ stage: 'tune-prompt', task: 'building the loss graphs', unit: 'items', ...work });
+      const model = await softModelFor(config.llm, config.promptTuning.promptLength);
       const tuned = await tunePromptStage(config, data, llm, model, {
-        heartbeat: (details) => ctx.heartbeat(details),
+        heartbeat,
         ...(resumeFrom ? { resumeFrom } : {}),
         onEpoch: async (c) => {
           await store.put(keys.checkpoint, checkpointJson(c));
@@ -115,8 +124,7 @@ export function createLlmActivities(deps: { store: ArtifactStore }) {
       const data = await labeledData(prepared);
       const model = await softModelFor(config.llm, config.promptTuning.promptLength);
       const prompt = float32FromBytes(await store.get(input.prompt));
-      const ctx = Context.current();
-      const scored = await scoreExampleGroupStage(config, data, llm, model, prompt, group, (details) => ctx.heartbeat(details));
+      const scored = await scoreExampleGroupStage(config, data, llm, model, prompt, group, progressHeartbeat());
       if (key !== undefined) await store.put(key, JSON.stringify(scored));
       return scored;
     },

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { corpusEmbeddingsKey, evaluationKeys, retrieverKeys, stageScopes } from '../common/artifact-keys.ts';
+import { progressTracker, type ProgressBeat } from '../common/activity-progress.ts';
 import type { ArtifactRef } from '../common/artifact-ref.ts';
 import { ConfigError } from '../common/errors.ts';
 import type { PreparedData, SystemEvaluation } from '../common/pipeline-stages.ts';
@@ -11,7 +12,6 @@ import { withLocalCopies } from '../lib/artifact-store/local-copies.ts';
 import { loadQrels, loadQueries, writeRun } from '../lib/beir/index.ts';
 import { perQueryJson, TEST_RUN_DEPTH } from '../lib/metrics/index.ts';
 import { loadEncoder, trainedWeights, type EncoderSource, type LoadedEncoder } from '../lib/models/encoder-source.ts';
-import type { Beat } from '../lib/retrieval/dense-retrieval.ts';
 import { deserializeEmbeddings, serializeEmbeddings } from '../lib/retrieval/embedding-matrix-file.ts';
 import { denseSettings, evaluateDenseStage } from '../lib/sptar/dense-evaluation.ts';
 import { loadCorpusTexts, parseWeakPairs, preparedNames, readRetrieverFiles, retrieverTrainingData, type WeakPairGroup } from '../lib/sptar/retriever-data.ts';
@@ -41,12 +41,18 @@ export interface EvaluateDenseInput {
   readonly encoder?: ArtifactRef;
 }
 
-/** Heartbeats and honours cancellation (which reaches an activity only through heartbeats). */
-const heartbeat: Beat = (details) => {
+/**
+ * Heartbeats the progress records of one attempt for one system (rate and ETA measured in this attempt) and honours
+ * cancellation (which reaches an activity only through heartbeats).
+ */
+function progressHeartbeat(subject: string): ProgressBeat {
   const ctx = Context.current();
-  ctx.heartbeat(details);
-  ctx.cancellationSignal.throwIfAborted();
-};
+  const track = progressTracker();
+  return ({ stage, ...update }) => {
+    ctx.heartbeat(track({ stage, subject, ...update }));
+    ctx.cancellationSignal.throwIfAborted();
+  };
+}
 
 /** Epoch checkpoints of one training run in the store: only the latest of a phase is kept (a MiniLM one is ~350 MB). */
 function storedCheckpoints(store: ArtifactStore, keys: ReturnType<typeof retrieverKeys>): CheckpointStore {
@@ -101,7 +107,7 @@ export function createRetrieverActivities(deps: { store: ArtifactStore; graphCac
       const data = retrieverTrainingData(config, { ...files, weak, names: preparedNames(prepared) });
 
       return trainRetrieverStage(config, data, base, {
-        heartbeat,
+        heartbeat: progressHeartbeat(system),
         graphCacheDir,
         checkpoints: storedCheckpoints(store, keys),
         async publish(trained: TrainedEncoder): Promise<TrainedRetriever> {
@@ -145,7 +151,7 @@ export function createRetrieverActivities(deps: { store: ArtifactStore; graphCac
           { config: base.config, tokenizer: base.tokenizer, weights },
           { corpus: embeddings ?? (await loadCorpusTexts(paths['corpus']!)), queryTexts: (await loadQueries(paths['queries']!)).value, qrels: (await loadQrels(paths['qrels']!)).value },
           {
-            heartbeat,
+            heartbeat: progressHeartbeat(system),
             // A trained encoder's graph is used once per evaluation: scratch space, so the graph cache does not grow.
             place: { cacheDir: trained ? join(dir, 'graphs') : graphCacheDir },
             async onCorpusEncoded(m) {

@@ -30,7 +30,7 @@ import { loadQrels } from '../lib/beir/index.ts';
 import { testMetrics } from '../lib/metrics/index.ts';
 import { loadEncoder } from '../lib/models/encoder-source.ts';
 import type { EmbeddingMatrix } from '../lib/retrieval/dense-search.ts';
-import { encodeCorpus, queriesWithText, retrieveAndEvaluate, type Beat } from '../lib/retrieval/dense-retrieval.ts';
+import { encodeCorpus, queriesWithText, retrieveAndEvaluate, type EncodeProgress } from '../lib/retrieval/dense-retrieval.ts';
 import type { DenseEncoder } from '../lib/sptar/dense-encoder.ts';
 import { datasetFiles, datasetFingerprint } from '../lib/sptar/prepare-stage.ts';
 import { assembleTrainingPairs, mergeLabeled, parseWeakPairs, preparedNames, readRetrieverFiles, retrieverTrainingData, type RetrieverTrainingData, type WeakPairGroup } from '../lib/sptar/retriever-data.ts';
@@ -136,7 +136,7 @@ async function trainingData(system: string, topK: number): Promise<RetrieverTrai
   return { ...data, pairs };
 }
 
-const quiet: Beat = () => undefined;
+const quiet: EncodeProgress = () => undefined;
 
 /** The test queries over the whole corpus with one epoch's encoder (the dev corpus's embeddings when it is the whole corpus). */
 async function testScores(encoder: DenseEncoder, devCorpus: RetrieverTrainingData['dev']['corpus'], devEmbeddings: EmbeddingMatrix): Promise<Metrics> {

@@ -96,8 +96,19 @@ export interface PromotionDecision {
   readonly incumbent: { readonly runId: string; readonly system: 'wo' | 'inpars' | 'sptar'; readonly devScore: number } | null;
 }
 
+/** The activities of a stage that runs several (one per example group, retriever or evaluated system). */
+export interface StageTasks {
+  readonly unit: 'groups' | 'retrievers' | 'systems';
+  readonly done: number;
+  readonly total: number;
+}
+
 export interface PipelineProgress {
   readonly stage: Stage;
+  /** The stages this run goes through, in order (absent in executions started before it was reported). */
+  readonly plan?: readonly Stage[];
+  /** Finished and scheduled activities of the current stage when it runs several; their live progress is in the pending activities' heartbeats. */
+  readonly stageTasks?: StageTasks;
   /** Child workflow generating weak queries now (query it with `generationProgress` for shard detail). */
   readonly generationWorkflowId?: string;
   readonly weakData: readonly WeakDataSummary[];
@@ -118,4 +129,5 @@ export interface PipelineProgress {
   readonly retrievers?: readonly { readonly system: string; readonly bestEpoch: number; readonly bestDevScore: number }[];
   readonly promotion?: PromotionDecision;
   readonly reportKey?: string;
+  readonly reportHtmlKey?: string;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env -S node --import tsx
 // sptar: start and watch pipeline runs. `sptar help` lists the commands.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
@@ -9,20 +9,26 @@ import { parsePipelineConfig } from '../common/pipeline-config.ts';
 import type { GenerationProgress } from '../common/generation-types.ts';
 import type { PipelineProgress } from '../common/pipeline-stages.ts';
 import { TASK_QUEUES } from '../common/task-queues.ts';
+import { formatGeneration } from './progress-format.ts';
+import { exportReportTo, reportBytes, reportFormat } from './report-export.ts';
+import { followRun, printStatus, reportKeysOf, RunCommandError } from './run-commands.ts';
+import { runUiUrl, shellArg } from './run-summary.ts';
 import { createNightlySchedule, listSchedules } from './schedules.ts';
+import { DATA_USAGE, prepareConfiguredDataset, runDataCommand } from './data-command.ts';
 import { loadSettings } from './settings.ts';
 import { connectClient } from './temporal-connection.ts';
 
-const USAGE = `usage: sptar <command> [options]
+const USAGE = `usage: npx sptar <command> [options]
   start [config.json] [--id ID] [--detach]   validate the config (default configs/scifact-default.json), start a run, follow it
   status <workflow-id>                        stage, stages done and metrics of a run
-  report <workflow-id> [--out FILE]           print (or save) the run's Markdown report
+  report <workflow-id> [--format html|md] [--out FILE|-]   write the run's report (default reports/<id>/report.html; - prints it)
   retry <workflow-id> [shard ...]             retry failed generation shards (all failed ones by default)
   pause <workflow-id> | resume <workflow-id>  pause / resume weak-query generation (running shards finish)
   schedule create <config.json> --id ID [--cron "0 2 * * *"]   nightly incremental re-augmentation
   schedule list | pause ID | unpause ID | trigger ID | delete ID
+${DATA_USAGE}
   help                                        this text
-Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, SPTAR_STORE, SPTAR_S3_* (see README).`;
+Environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, SPTAR_STORE, SPTAR_S3_*, SPTAR_DATASET_BASE_URL, SPTAR_DATASET_PIN (see README).`;
 
 class UsageError extends Error {}
 
@@ -40,23 +46,6 @@ async function readConfig(path: string): Promise<unknown> {
   }
 }
 
-function formatProgress(p: PipelineProgress, g?: GenerationProgress): string {
-  const done = p.stagesDone.length ? ` (done: ${p.stagesDone.join(', ')})` : '';
-  return `stage ${p.stage}${done}${g ? `\n    ${formatGeneration(g)}` : ''}`;
-}
-
-/** One line of shard progress: a bar, shard counts, throughput and ETA. */
-function formatGeneration(g: GenerationProgress): string {
-  const width = 30;
-  const filled = g.shardsTotal ? Math.round((g.shardsDone / g.shardsTotal) * width) : 0;
-  const eta = g.etaSeconds === null ? '?' : g.etaSeconds >= 3600 ? `${(g.etaSeconds / 3600).toFixed(1)} h` : `${Math.ceil(g.etaSeconds / 60)} min`;
-  return (
-    `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] shards ${g.shardsDone}/${g.shardsTotal}, running ${g.shardsRunning.length}, ` +
-    `failed ${g.shardsFailed.length}${g.paused ? ' (paused)' : ''}; ${g.generated} queries, ${g.failedDocuments} failed docs; ` +
-    `${g.documentsPerSecond.toFixed(2)} docs/s, ETA ${eta}`
-  );
-}
-
 /** The generation workflow behind a run id: the pipeline's current generation child, or the id itself. */
 async function generationHandle(client: Client, id: string) {
   const handle = client.workflow.getHandle(id);
@@ -70,13 +59,8 @@ async function generationHandle(client: Client, id: string) {
   return handle;
 }
 
-function printEvaluations(evaluations: PipelineProgress['evaluations']): void {
-  for (const e of evaluations) {
-    console.log(`  ${e.system.padEnd(10)} nDCG@10 ${e.metrics.ndcg10.toFixed(4)}  MAP@100 ${e.metrics.map100.toFixed(4)}  R@100 ${e.metrics.recall100.toFixed(4)}  MRR@10 ${e.metrics.mrr10.toFixed(4)}`);
-  }
-}
-
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'data') return runDataCommand(argv.slice(1)); // its own options (--dir, --archive)
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -84,6 +68,7 @@ async function main(argv: string[]): Promise<void> {
       id: { type: 'string' },
       detach: { type: 'boolean', default: false },
       out: { type: 'string' },
+      format: { type: 'string' },
       cron: { type: 'string', default: '0 2 * * *' },
     },
   });
@@ -108,6 +93,7 @@ async function main(argv: string[]): Promise<void> {
       const raw = await readConfig(configPath);
       const parsed = parsePipelineConfig(raw);
       if (!parsed.ok) throw new UsageError(`${configPath}: ${parsed.message}`);
+      await prepareConfiguredDataset(parsed.config.dataset); // a missing dataset.path of a known dataset is fetched first
       const workflowId = values.id ?? `${parsed.config.runName}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
       await withClient(async (client) => {
         const handle = await client.workflow.start('sptarPipeline', {
@@ -116,68 +102,27 @@ async function main(argv: string[]): Promise<void> {
           args: [raw],
         });
         console.log(`started ${workflowId}`);
-        console.log(`  UI: ${settings.uiUrl}/namespaces/${settings.namespace}/workflows/${encodeURIComponent(workflowId)}`);
-        if (values.detach) return;
-        let last = '';
-        // One progress query at a time; the last one is awaited before the connection closes.
-        let inflight: Promise<void> | undefined;
-        const timer = setInterval(() => {
-          inflight ??= handle
-            .query<PipelineProgress>('progress')
-            .then(async (p) => {
-              const g = p.generationWorkflowId
-                ? await client.workflow.getHandle(p.generationWorkflowId).query<GenerationProgress>('generationProgress').catch(() => undefined)
-                : undefined;
-              const line = formatProgress(p, g);
-              if (line !== last) console.log(`  ${line}`);
-              last = line;
-            })
-            .catch(() => undefined) // the run may not have started its first task yet
-            .finally(() => {
-              inflight = undefined;
-            });
-        }, 1000);
-        try {
-          const result = (await handle.result()) as { evaluations: PipelineProgress['evaluations']; reportKey: string };
-          printEvaluations(result.evaluations);
-          console.log(`finished; report: sptar report ${workflowId}`);
-        } finally {
-          clearInterval(timer);
-          await inflight;
+        console.log(`  UI: ${runUiUrl(settings.uiUrl, settings.namespace, workflowId, handle.firstExecutionRunId)}`);
+        if (values.detach) {
+          console.log(`  progress: npx sptar status ${shellArg(workflowId)}`);
+          return;
         }
+        await followRun(client, handle, { settings, configPath, runName: parsed.config.runName });
       });
       return;
     }
     case 'status': {
       if (!arg) throw new UsageError('status needs a workflow id');
-      await withClient(async (client) => {
-        const handle = client.workflow.getHandle(arg);
-        const d = await handle.describe();
-        console.log(`${arg}: ${d.status.name}`);
-        if (d.status.name === 'COMPLETED') {
-          const result = (await handle.result()) as { evaluations: PipelineProgress['evaluations'] };
-          printEvaluations(result.evaluations);
-        } else if (d.status.name === 'RUNNING') {
-          const p = await handle.query<PipelineProgress>('progress').catch((err: unknown) => {
-            throw new UsageError(`${(err as Error).message}: start a worker (npm run worker) to see live progress`);
-          });
-          const g = p.generationWorkflowId
-            ? await client.workflow.getHandle(p.generationWorkflowId).query<GenerationProgress>('generationProgress').catch(() => undefined)
-            : undefined;
-          console.log(`  ${formatProgress(p, g)}`);
-          printEvaluations(p.evaluations);
-        }
-      });
+      await withClient((client) => printStatus(client, arg));
       return;
     }
     case 'report': {
       if (!arg) throw new UsageError('report needs a workflow id');
-      const memo = await withClient(async (client) => (await client.workflow.getHandle(arg).describe()).memo);
-      const key = memo?.['reportKey'];
-      if (typeof key !== 'string') throw new UsageError(`run ${arg} has no report yet`);
-      const text = new TextDecoder().decode(await createArtifactStore(settings.store).get(key));
-      if (values.out) await writeFile(values.out, text);
-      else process.stdout.write(text);
+      const format = reportFormat(values.format, values.out);
+      const keys = await withClient((client) => reportKeysOf(client, arg));
+      const store = createArtifactStore(settings.store);
+      if (values.out === '-') process.stdout.write(await reportBytes(store, keys, format));
+      else console.log((await exportReportTo(store, keys, arg, { format, out: values.out })).message);
       return;
     }
     case 'retry':
@@ -242,7 +187,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError) console.error(err.message);
+  if (err instanceof UsageError || err instanceof RunCommandError) console.error(err.message);
   else if (err instanceof WorkflowNotFoundError) console.error(`no such run: ${err.workflowId}`);
   else console.error(err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : err);
   process.exit(1);

@@ -29,6 +29,9 @@ export async function createModelWorker(connection: NativeConnection, settings: 
     ...queueOptions(connection, settings, TASK_QUEUES.model),
     ...costRecords(store),
     maxConcurrentActivityTaskExecutions: 1,
+    // The CLI and the UI show each activity's last heartbeat the server has: send one every few seconds, not the
+    // SDK's default of once a minute (a heartbeat is one small RPC).
+    maxHeartbeatThrottleInterval: '5 seconds',
     activities: createModelActivities({ store }),
   });
 }

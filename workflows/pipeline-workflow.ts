@@ -15,7 +15,7 @@ import type { ArtifactRef } from '../common/artifact-ref.ts';
 import { fnv1a } from '../common/fnv1a.ts';
 import { generationSettings, type GenerationSettings } from '../common/generation-types.ts';
 import { parsePipelineConfig, type PipelineConfig } from '../common/pipeline-config.ts';
-import type { LastSuccess, PipelineProgress, PreparedData, PromotionDecision, Stage, StageTiming, SystemEvaluation, WeakDataSummary } from '../common/pipeline-stages.ts';
+import type { LastSuccess, PipelineProgress, PreparedData, PromotionDecision, Stage, StageTasks, StageTiming, SystemEvaluation, WeakDataSummary } from '../common/pipeline-stages.ts';
 import type { RetrieverSystem, TrainedRetriever } from '../common/retriever-types.ts';
 import { SPTAR_CONFIG_HASH, SPTAR_DATASET, SPTAR_PROGRESS, SPTAR_STAGE } from '../common/search-attributes.ts';
 import { stageConfigs } from '../common/stage-configs.ts';
@@ -60,6 +60,10 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
   const evaluations: SystemEvaluation[] = [];
   const weakData: WeakDataSummary[] = [];
   let reportKey: string | undefined;
+  let reportHtmlKey: string | undefined;
+  let stageTasks: StageTasks | undefined;
+  // The stages of this run, decided below (the query may come before).
+  let plan: Stage[] = [];
   let generationWorkflowId: string | undefined;
   let softPromptRecord: ArtifactRef | undefined;
   let promptTuning: PipelineProgress['promptTuning'];
@@ -71,6 +75,8 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
   let stageStartedAt = startedAt;
   setHandler(progressQuery, () => ({
     stage,
+    plan: [...plan],
+    ...(stageTasks ? { stageTasks } : {}),
     stagesDone: [...stagesDone],
     timings: [...timings],
     startedAt,
@@ -82,13 +88,16 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
     ...(retrievers.length > 0 ? { retrievers: retrievers.map((r) => ({ system: r.system, bestEpoch: r.bestEpoch, bestDevScore: r.bestDevScore })) } : {}),
     ...(promotion ? { promotion } : {}),
     ...(reportKey ? { reportKey } : {}),
+    ...(reportHtmlKey ? { reportHtmlKey } : {}),
   }));
 
   // Executions started before the LLM stages existed replay without them (see README: changing workflow code).
   const withLlm = config.augment && patched('sptar-llm-stages');
   // Executions started before retriever training existed replay without it.
   const withRetrievers = config.retriever.enabled && patched('sptar-retriever-stages');
-  const plan: Stage[] = [
+  // Executions started before SptarProgress moved inside a stage replay without the extra upserts.
+  const liveStageProgress = patched('sptar-stage-task-progress');
+  plan = [
     'prepare',
     'bm25',
     ...(withLlm ? (['tune-prompt', 'filter-examples', 'generate-sptar', 'generate-inpars'] as const) : []),
@@ -103,10 +112,19 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
     }
     stageStartedAt = now;
     stage = next;
+    stageTasks = undefined;
     upsertSearchAttributes([
       { key: SPTAR_STAGE, value: next },
       { key: SPTAR_PROGRESS, value: Math.min(1, stagesDone.length / plan.length) },
     ]);
+  };
+  /** Counts a finished activity of a stage that runs several; SptarProgress then includes the stage's done share. */
+  const taskDone = <T>(result: T): T => {
+    if (stageTasks) stageTasks = { ...stageTasks, done: stageTasks.done + 1 };
+    if (liveStageProgress && stageTasks) {
+      upsertSearchAttributes([{ key: SPTAR_PROGRESS, value: Math.min(1, (stagesDone.length + stageTasks.done / stageTasks.total) / plan.length) }]);
+    }
+    return result;
   };
   upsertSearchAttributes([
     { key: SPTAR_DATASET, value: config.dataset.name },
@@ -138,7 +156,8 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
 
     enter('filter-examples');
     // Every candidate group is independent: scored in parallel, one activity each.
-    const scored = await Promise.all(tuned.groups.map((group) => ml.scoreExampleGroup({ config: slices.exampleGroup, scope, prepared, prompt: tuned.prompt, group })));
+    stageTasks = { unit: 'groups', done: 0, total: tuned.groups.length };
+    const scored = await Promise.all(tuned.groups.map((group) => ml.scoreExampleGroup({ config: slices.exampleGroup, scope, prepared, prompt: tuned.prompt, group }).then(taskDone)));
     exampleGroupLosses = scored.map((s) => s.loss);
     let best = 0;
     scored.forEach((s, i) => {
@@ -196,17 +215,21 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
       ...refiltered.filter((p) => p.system === system).map((p) => p.ref),
     ];
     const systems: RetrieverSystem[] = withLlm ? ['wo', 'inpars', 'sptar'] : ['wo'];
+    stageTasks = { unit: 'retrievers', done: 0, total: systems.length };
     // Independent trainings: scheduled together, run as model workers free up.
     retrievers.push(
-      ...(await Promise.all(systems.map((system) => ml.trainRetriever({ config: slices.retriever, scope, prepared, system, weakPairs: system === 'wo' ? [] : weakPairsFor(system) })))),
+      ...(await Promise.all(
+        systems.map((system) => ml.trainRetriever({ config: slices.retriever, scope, prepared, system, weakPairs: system === 'wo' ? [] : weakPairsFor(system) }).then(taskDone)),
+      )),
     );
     for (const r of retrievers) artifacts.push(r.encoder, r.encoderConfig);
 
     enter('evaluate');
+    stageTasks = { unit: 'systems', done: 0, total: 1 + retrievers.length };
     evaluations.push(
       ...(await Promise.all([
-        ml.evaluateDense({ config: slices.denseEvaluation, scope, prepared, system: 'zero-shot' }),
-        ...retrievers.map((r) => ml.evaluateDense({ config: slices.denseEvaluation, scope, prepared, system: r.system, encoder: r.encoder })),
+        ml.evaluateDense({ config: slices.denseEvaluation, scope, prepared, system: 'zero-shot' }).then(taskDone),
+        ...retrievers.map((r) => ml.evaluateDense({ config: slices.denseEvaluation, scope, prepared, system: r.system, encoder: r.encoder }).then(taskDone)),
       ])),
     );
 
@@ -236,6 +259,7 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
     timings: [...timings],
   });
   reportKey = report.markdown.key;
+  reportHtmlKey = report.html?.key;
   upsertMemo({ report: `${report.location}/${report.html?.key ?? report.markdown.key}`, reportKey: report.markdown.key });
 
   if (patched('record-last-success')) {

@@ -10,8 +10,8 @@ import { topKDense, type EmbeddingMatrix } from './dense-search.ts';
  */
 export const ENCODE_BATCH = 16;
 
-/** Progress of a long step, e.g. the activity's heartbeat. */
-export type Beat = (details: Record<string, unknown>) => void;
+/** Texts encoded so far of `total`, after every encoder run (the caller turns it into heartbeats). */
+export type EncodeProgress = (done: number, total: number) => void;
 
 /** What retrieval needs of an encoder (a `DenseEncoder`): unit vectors of texts, row-major. */
 export interface TextEmbedder {
@@ -25,17 +25,17 @@ export interface QueryText {
 }
 
 /** The documents' vectors, in corpus order. */
-export async function encodeCorpus(encoder: TextEmbedder, corpus: { readonly ids: readonly string[]; readonly texts: readonly string[] }, beat: Beat): Promise<EmbeddingMatrix> {
-  const data = await encoder.encode(corpus.texts, ENCODE_BATCH, (done) => beat({ encoded: done, of: corpus.texts.length }));
+export async function encodeCorpus(encoder: TextEmbedder, corpus: { readonly ids: readonly string[]; readonly texts: readonly string[] }, onEncoded: EncodeProgress): Promise<EmbeddingMatrix> {
+  const data = await encoder.encode(corpus.texts, ENCODE_BATCH, (done) => onEncoded(done, corpus.texts.length));
   return { ids: corpus.ids, dim: encoder.dim, data };
 }
 
 /** Exact top-k for each query; queries without text are left out of the run (trec_eval then scores them 0). */
-export async function denseRun(encoder: TextEmbedder, docs: EmbeddingMatrix, queries: readonly QueryText[], beat: Beat, depth = TEST_RUN_DEPTH): Promise<RankedList[]> {
+export async function denseRun(encoder: TextEmbedder, docs: EmbeddingMatrix, queries: readonly QueryText[], onEncoded: EncodeProgress, depth = TEST_RUN_DEPTH): Promise<RankedList[]> {
   const vectors = await encoder.encode(
     queries.map((q) => q.text),
     ENCODE_BATCH,
-    (done) => beat({ queriesEncoded: done }),
+    (done) => onEncoded(done, queries.length),
   );
   return queries.map((q, i) => ({ queryId: q.id, hits: topKDense(vectors.subarray(i * docs.dim, (i + 1) * docs.dim), docs, depth) }));
 }
@@ -62,9 +62,9 @@ export async function retrieveAndEvaluate(
   docs: EmbeddingMatrix,
   queries: readonly QueryText[],
   qrels: ReadonlyMap<string, ReadonlyMap<string, number>>,
-  beat: Beat,
+  onQueriesEncoded: EncodeProgress,
   options?: Parameters<typeof evaluateRun>[2],
 ): Promise<{ lists: RankedList[]; evaluation: ReturnType<typeof evaluateRun> }> {
-  const lists = await denseRun(encoder, docs, queries, beat);
+  const lists = await denseRun(encoder, docs, queries, onQueriesEncoded);
   return { lists, evaluation: evaluateRun(qrels, toRun(lists), options) };
 }

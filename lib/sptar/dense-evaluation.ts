@@ -1,6 +1,7 @@
 // Evaluating a dense system (the starting encoder zero-shot, or a trained retriever) on the test queries, as one
 // function of its config slice, the encoder and the data: the corpus encoded (or its stored embeddings), every test
 // query retrieved exactly, and the run scored with SPTAR's metrics.
+import type { ProgressBeat } from '../../common/activity-progress.ts';
 import type { Metrics } from '../../common/pipeline-stages.ts';
 import type { DenseEvaluationConfig } from '../../common/stage-configs.ts';
 import type { RankedList } from '../beir/index.ts';
@@ -9,7 +10,7 @@ import { encoderMaxLength, type EncoderModel } from '../models/encoder-source.ts
 import type { BertConfig } from '../models/model-config.ts';
 import type { SessionPlace } from '../models/model-sessions.ts';
 import type { EmbeddingMatrix } from '../retrieval/dense-search.ts';
-import { encodeCorpus, queriesWithText, retrieveAndEvaluate, type Beat } from '../retrieval/dense-retrieval.ts';
+import { encodeCorpus, queriesWithText, retrieveAndEvaluate } from '../retrieval/dense-retrieval.ts';
 import { DenseEncoder } from './dense-encoder.ts';
 import type { CorpusTexts } from './retriever-data.ts';
 
@@ -26,7 +27,8 @@ export interface DenseEvaluationData {
 }
 
 export interface DenseEvaluationHooks {
-  readonly heartbeat?: Beat;
+  /** Progress in texts encoded: the corpus (unless its embeddings are given), then the test queries. */
+  readonly heartbeat?: ProgressBeat;
   /** Where the encoder's graph is built (a trained encoder's is used once: scratch space). */
   readonly place?: SessionPlace;
   /** Called as soon as the corpus is encoded (not with stored embeddings), e.g. to store the embeddings. */
@@ -43,16 +45,20 @@ export interface DenseEvaluation {
 const isEmbeddings = (c: CorpusTexts | EmbeddingMatrix): c is EmbeddingMatrix => 'data' in c;
 
 export async function evaluateDenseStage(config: DenseEvaluationConfig, model: EncoderModel, data: DenseEvaluationData, hooks: DenseEvaluationHooks = {}): Promise<DenseEvaluation> {
-  const beat: Beat = hooks.heartbeat ?? (() => undefined);
+  const heartbeat: ProgressBeat = hooks.heartbeat ?? (() => undefined);
+  const queries = queriesWithText(data.qrels.keys(), data.queryTexts);
+  const corpusTexts = isEmbeddings(data.corpus) ? 0 : data.corpus.texts.length;
+  const beat = (task: string, done: number): void => heartbeat({ stage: 'evaluate', task, unit: 'texts', done, total: corpusTexts + queries.length });
+  beat('building the encoder graph', 0);
   const encoder = await DenseEncoder.open(model.weights, model.config, model.tokenizer, encoderMaxLength(config, model.config), hooks.place);
   try {
     let embeddings: EmbeddingMatrix;
     if (isEmbeddings(data.corpus)) embeddings = data.corpus;
     else {
-      embeddings = await encodeCorpus(encoder, data.corpus, beat);
+      embeddings = await encodeCorpus(encoder, data.corpus, (done) => beat('encoding the corpus', done));
       await hooks.onCorpusEncoded?.(embeddings);
     }
-    const { lists, evaluation } = await retrieveAndEvaluate(encoder, embeddings, queriesWithText(data.qrels.keys(), data.queryTexts), data.qrels, beat);
+    const { lists, evaluation } = await retrieveAndEvaluate(encoder, embeddings, queries, data.qrels, (done) => beat('encoding the test queries', corpusTexts + done));
     return { lists, evaluation, metrics: testMetrics(evaluation), embeddings };
   } finally {
     await encoder.release();

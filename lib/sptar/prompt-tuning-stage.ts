@@ -2,6 +2,7 @@
 // pairs, the loaded LLM and its soft-prompt loss model. Every random choice is seeded from `config.seed` on its own
 // stream: each item's examples, the candidate groups and each epoch's training order. The activity loads the inputs,
 // calls these and stores the outputs; a benchmark calls the same functions.
+import type { ProgressBeat, ProgressUpdate } from '../../common/activity-progress.ts';
 import type { ScoredExampleGroup, SoftPromptRecord } from '../../common/prompt-tuning-types.ts';
 import type { ExampleGroupConfig, PromptTuningConfig } from '../../common/stage-configs.ts';
 import { tokenEmbeddings, type LoadedLlm } from '../models/llm-source.ts';
@@ -17,11 +18,9 @@ import { initialSoftPrompt, type LossItem, type SoftPromptModel } from './soft-p
 /** What the stages need of the frozen LLM with a soft prompt: one item's loss and gradient, a batch's mean loss. */
 export type PromptLossModel = Pick<SoftPromptModel, 'lossAndGradient' | 'meanLoss'>;
 
-/** Progress for the activity's heartbeats (a step of prompt tuning runs for seconds, an S_eval pass for minutes). */
-export type Heartbeat = (details: Record<string, unknown>) => void;
-
 export interface PromptTuningHooks {
-  readonly heartbeat: Heartbeat;
+  /** Progress for the activity's heartbeats (a step of prompt tuning runs for seconds, an S_eval pass for minutes). */
+  readonly heartbeat: ProgressBeat;
   /** The last epoch checkpoint of an interrupted run with the same inputs. */
   readonly resumeFrom?: PromptTuningCheckpoint;
   /** Called at the end of every epoch, e.g. to store the checkpoint. */
@@ -78,6 +77,16 @@ export async function meanLossHeartbeating(model: PromptLossModel, prompt: Float
   return sum / items.length;
 }
 
+/**
+ * Where prompt tuning stands in loss items (a training step is one item, an S_eval pass one per eval pair): the
+ * initial S_eval pass, then every epoch's training items and S_eval pass, up to `maxEpochs` (early stopping may end
+ * it sooner). A run resumed after `resumedEpochs` epochs has done those.
+ */
+export function promptTuningWork(maxEpochs: number, trainItems: number, evalItems: number, resumedEpochs = 0): Pick<ProgressUpdate, 'done' | 'total' | 'epoch' | 'epochs'> {
+  const perEpoch = trainItems + evalItems;
+  return { done: resumedEpochs === 0 ? 0 : evalItems + resumedEpochs * perEpoch, total: evalItems + maxEpochs * perEpoch, epoch: resumedEpochs, epochs: maxEpochs };
+}
+
 /** Soft prompt tuning on S_train with early stopping on S_eval: the best epoch's prompt and the record stored beside it. */
 export async function tunePromptStage(
   config: PromptTuningConfig,
@@ -89,7 +98,12 @@ export async function tunePromptStage(
   const pt = config.promptTuning;
   const items = promptTuningItems(config.seed, pt.examplesPerPrompt, data, promptTokenizer(llm, pt));
   const groups = candidateGroups(config, data.train.length);
-  let step = 0;
+  const work = promptTuningWork(pt.maxEpochs, items.train.length, items.eval.length, hooks.resumeFrom?.epoch ?? 0);
+  let done = work.done;
+  let epoch = work.epoch ?? 0;
+  const beat = (task: string): void => hooks.heartbeat({ stage: 'tune-prompt', task, unit: 'items', done, total: work.total, epoch, epochs: pt.maxEpochs });
+  const evalTask = () => (epoch === 0 ? 'S_eval loss of the initial prompt' : 'S_eval loss');
+  beat(epoch === 0 ? evalTask() : 'training');
   const result = await tunePrompt(
     initialPrompt(llm, pt),
     items.train,
@@ -97,12 +111,27 @@ export async function tunePromptStage(
     {
       lossAndGradient: async (prompt, item) => {
         const r = await model.lossAndGradient(prompt, item);
-        hooks.heartbeat({ step: ++step });
+        done++;
+        beat('training');
         return r;
       },
-      evalLoss: (prompt, evalItems) => meanLossHeartbeating(model, prompt, evalItems, pt.evalBatchSize, (done) => hooks.heartbeat({ step, evalItems: done, of: evalItems.length })),
+      evalLoss: (prompt, evalItems) => {
+        const start = done;
+        return meanLossHeartbeating(model, prompt, evalItems, pt.evalBatchSize, (n) => {
+          done = start + n;
+          beat(evalTask());
+        });
+      },
     },
-    { learningRate: pt.learningRate, maxEpochs: pt.maxEpochs, patience: pt.patience, shuffle: (n, epoch) => epochOrder(config.seed, n, epoch) },
+    {
+      learningRate: pt.learningRate,
+      maxEpochs: pt.maxEpochs,
+      patience: pt.patience,
+      shuffle: (n, e) => {
+        epoch = e;
+        return epochOrder(config.seed, n, e);
+      },
+    },
     { ...(hooks.resumeFrom ? { resumeFrom: hooks.resumeFrom } : {}), ...(hooks.onEpoch ? { onEpoch: hooks.onEpoch } : {}) },
   );
   const record: SoftPromptRecord = {
@@ -126,11 +155,13 @@ export async function scoreExampleGroupStage(
   model: PromptLossModel,
   prompt: Float32Array,
   group: readonly number[],
-  heartbeat: Heartbeat,
+  heartbeat: ProgressBeat,
 ): Promise<ScoredExampleGroup> {
   const examples = groupExamples(data.train, group);
   const tokens = promptTokenizer(llm, config.promptTuning);
   const items = data.evalPairs.map((p) => tokens.trainingItem(examples, p.document, p.query));
-  const loss = await meanLossHeartbeating(model, prompt, items, config.promptTuning.evalBatchSize, (done) => heartbeat({ group, evalItems: done, of: items.length }));
+  const beat = (done: number): void => heartbeat({ stage: 'filter-examples', subject: `examples ${group.join(',')}`, task: 'S_eval loss', unit: 'items', done, total: items.length });
+  beat(0);
+  const loss = await meanLossHeartbeating(model, prompt, items, config.promptTuning.evalBatchSize, beat);
   return { group: [...group], loss, examples };
 }

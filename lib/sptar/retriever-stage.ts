@@ -3,13 +3,14 @@
 // of the dev queries over the dev corpus) that selects the epoch. Progress goes out through `heartbeat`, durable
 // checkpoints through `checkpoints` (the activity keeps them in the artifact store), and a benchmark can score more
 // queries with each epoch's encoder through `onDevScore`.
+import type { ProgressBeat, ProgressUpdate } from '../../common/activity-progress.ts';
 import type { DevCurvePoint } from '../../common/retriever-types.ts';
 import type { RetrieverConfig } from '../../common/stage-configs.ts';
 import { withScratch } from '../artifact-store/local-copies.ts';
 import { encoderMaxLength, type EncoderModel } from '../models/encoder-source.ts';
 import type { WeightMap } from '../models/model-config.ts';
 import type { EmbeddingMatrix } from '../retrieval/dense-search.ts';
-import { encodeCorpus, retrieveAndEvaluate, type Beat } from '../retrieval/dense-retrieval.ts';
+import { encodeCorpus, retrieveAndEvaluate } from '../retrieval/dense-retrieval.ts';
 import { DenseEncoder, EncoderTrainer } from './dense-encoder.ts';
 import { deserializeCheckpoint, serializeCheckpoint, type TrainableLayout } from './retriever-checkpoints.ts';
 import type { RetrieverTrainingData } from './retriever-data.ts';
@@ -39,7 +40,8 @@ export interface DevScored {
 }
 
 export interface RetrieverStageHooks {
-  readonly heartbeat?: Beat;
+  /** Progress in training steps over every epoch of every phase, with each dev search as the record's `part`. */
+  readonly heartbeat?: ProgressBeat;
   /** Cache of the trainer's graph (the dev encoders' graphs hold an epoch's weights and are built in scratch space). */
   readonly graphCacheDir?: string;
   readonly checkpoints?: CheckpointStore;
@@ -69,7 +71,7 @@ export function trainRetrieverStage<T>(config: RetrieverConfig, data: RetrieverT
 export async function trainRetrieverStage(config: RetrieverConfig, data: RetrieverTrainingData, base: EncoderModel, hooks: RetrieverStageHooks & Partial<Publish<unknown>> = {}): Promise<unknown> {
   const r = config.retriever;
   const { corpus, pairs, dev } = data;
-  const heartbeat: Beat = hooks.heartbeat ?? (() => undefined);
+  const heartbeat: ProgressBeat = hooks.heartbeat ?? (() => undefined);
   const checkpoints = hooks.checkpoints;
   const maxLength = encoderMaxLength(config, base.config);
   const docText = (docId: string) => corpus.texts[corpus.position.get(docId)!]!;
@@ -81,6 +83,13 @@ export async function trainRetrieverStage(config: RetrieverConfig, data: Retriev
     offsets.set(phase.name, offset);
     offset += phase.epochs;
   }
+  // Steps of every epoch of every phase: ceil(pairs / batch) until the epoch's batches are built (a pair whose query
+  // or document is in the batch already waits for the next one, so an epoch can take a few steps more).
+  const epochSteps = phases.map((phase) => Array.from({ length: phase.epochs }, () => Math.ceil(phase.pairs.length / r.batchSize)));
+  const phaseIndex = (phase: TrainingPhase) => phases.findIndex((p) => p.name === phase.name);
+  const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+  const totalSteps = () => sum(epochSteps.flat());
+  heartbeat({ stage: 'train-retrievers', task: 'building the training graph', unit: 'steps', done: 0, total: totalSteps() });
 
   const trainer = await EncoderTrainer.open(base.weights, base.config, base.tokenizer, { scale: r.similarityScale, maxLength }, { cacheDir: hooks.graphCacheDir });
   let trained: TrainedEncoder;
@@ -90,6 +99,22 @@ export async function trainRetrieverStage(config: RetrieverConfig, data: Retriev
     const epochOf = new Map<TrainingPhaseName, number>();
     const epoch = (phase: TrainingPhase) => epochOf.get(phase.name) ?? 1;
     let step = 0;
+    const stepsDone = (phase: TrainingPhase) => {
+      const i = phaseIndex(phase);
+      return sum(epochSteps.slice(0, i).flat()) + sum(epochSteps[i]!.slice(0, epoch(phase) - 1)) + step;
+    };
+    const progress = (phase: TrainingPhase, task: string, extra: Pick<ProgressUpdate, 'part' | 'checkpoint'> = {}): void =>
+      heartbeat({
+        stage: 'train-retrievers',
+        task,
+        unit: 'steps',
+        done: stepsDone(phase),
+        total: totalSteps(),
+        phase: phase.name,
+        epoch: Math.min(epoch(phase), phase.epochs),
+        epochs: phase.epochs,
+        ...extra,
+      });
     const result = await trainPhases(
       trainer.trainable(base.weights),
       phases,
@@ -101,7 +126,7 @@ export async function trainRetrieverStage(config: RetrieverConfig, data: Retriev
             batch.map((p) => docText(p.docId)),
           );
           step++;
-          heartbeat({ phase: phase.name, epoch: epoch(phase), step });
+          progress(phase, 'training');
           return out;
         },
         async devScore(weights) {
@@ -111,9 +136,11 @@ export async function trainRetrieverStage(config: RetrieverConfig, data: Retriev
           return withScratch(async (cacheDir) => {
             const encoder = await DenseEncoder.open(trainer.withTrained(base.weights, weights), base.config, base.tokenizer, maxLength, { cacheDir });
             try {
-              const beat: Beat = (d) => heartbeat({ phase: phase.name, epoch: epoch(phase), step, dev: d });
-              const devEmbeddings = await encodeCorpus(encoder, dev.corpus, beat);
-              const { evaluation } = await retrieveAndEvaluate(encoder, devEmbeddings, dev.queries, dev.qrels, beat, { metrics: [{ kind: 'ndcg', k: 10 }] });
+              const task = step > 0 ? 'dev search' : 'dev search of the starting encoder';
+              const devEmbeddings = await encodeCorpus(encoder, dev.corpus, (done, total) => progress(phase, task, { part: { unit: 'documents', done, total } }));
+              const { evaluation } = await retrieveAndEvaluate(encoder, devEmbeddings, dev.queries, dev.qrels, (done, total) => progress(phase, task, { part: { unit: 'queries', done, total } }), {
+                metrics: [{ kind: 'ndcg', k: 10 }],
+              });
               const devScore = evaluation.mean['ndcg@10']!;
               await hooks.onDevScore?.({ phase: phase.name, epoch: scoredEpoch, devScore, encoder, devEmbeddings });
               return devScore;
@@ -142,9 +169,12 @@ export async function trainRetrieverStage(config: RetrieverConfig, data: Retriev
         },
         async onEpoch(phase, c) {
           const saved = checkpoints && (await checkpoints.save(phase.name, c.epoch, serializeCheckpoint(c, layout)));
-          heartbeat({ phase: phase.name, epoch: c.epoch, step, ...(saved === undefined ? {} : { checkpoint: saved }) });
+          progress(phase, 'training', saved === undefined ? {} : { checkpoint: saved });
           epochOf.set(phase.name, c.epoch + 1);
           step = 0;
+        },
+        onEpochStart(phase, e, steps) {
+          epochSteps[phaseIndex(phase)]![e - 1] = steps;
         },
       },
     );

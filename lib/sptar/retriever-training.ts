@@ -75,6 +75,8 @@ export async function trainRetriever(
   hooks: {
     resumeFrom?: RetrieverCheckpoint;
     onEpoch?: (c: RetrieverCheckpoint) => Promise<void>;
+    /** Called once an epoch's batches are built, with their number (progress totals). */
+    onEpochStart?: (epoch: number, steps: number) => void;
     /** The dev score of `initial` when it is already known (a later phase starting from an earlier one's encoder). */
     startDevScore?: number;
   } = {},
@@ -98,6 +100,7 @@ export async function trainRetriever(
   for (let epoch = (r?.epoch ?? 0) + 1; epoch <= options.epochs; epoch++) {
     let sum = 0;
     const batches = batchesWithoutDuplicates(pairs, options.shuffle(pairs.length, epoch), options.batchSize);
+    hooks.onEpochStart?.(epoch, batches.length);
     for (const batch of batches) {
       const { loss, gradients } = await objective.lossAndGradients(weights, batch);
       sum += loss;
@@ -159,6 +162,7 @@ export async function trainPhases(
   hooks: {
     resumeFrom?: (phase: TrainingPhase) => Promise<RetrieverCheckpoint | undefined>;
     onEpoch?: (phase: TrainingPhase, c: RetrieverCheckpoint) => Promise<void>;
+    onEpochStart?: (phase: TrainingPhase, epoch: number, steps: number) => void;
   } = {},
 ): Promise<{ best: RetrieverCheckpoint['best']; curve: RetrieverCheckpoint['curve']; leadingEpochs: number }> {
   if (phases.length === 0) throw new Error('retriever training needs at least one phase');
@@ -189,6 +193,7 @@ export async function trainPhases(
         : await trainRetriever(start, phase.pairs, objective(phase), { ...options, epochs: phase.epochs, shuffle: (n, e) => options.shuffle(phase, n, e) }, {
             resumeFrom,
             onEpoch: hooks.onEpoch && ((c) => hooks.onEpoch!(phase, c)),
+            onEpochStart: hooks.onEpochStart && ((e, steps) => hooks.onEpochStart!(phase, e, steps)),
             ...(best === undefined ? {} : { startDevScore: best.devScore }),
           });
     const shifted = result.curve.filter((p) => i === 0 || p.epoch > 0).map((p) => ({ ...p, epoch: p.epoch + offset }));

@@ -4,12 +4,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { ActivityProgress } from '../../common/activity-progress.ts';
 import { createArtifactStore } from '../../lib/artifact-store/index.ts';
 import { scoredExampleGroupSchema, softPromptRecordSchema } from '../../common/prompt-tuning-types.ts';
-import type { PipelineProgress } from '../../common/pipeline-stages.ts';
+import type { PipelineProgress, Stage } from '../../common/pipeline-stages.ts';
 import { weakPairRowSchema } from '../../common/retriever-types.ts';
 import { TASK_QUEUES } from '../../common/task-queues.ts';
 import type { PipelineResult } from '../../workflows/pipeline-workflow.ts';
+import { runSnapshot } from '../../workers/run-progress.ts';
 import { createModelWorker, createOrchestratorWorker } from '../../workers/worker.ts';
 import { startWorkers, type LiveWorkers } from '../support/live-workers.ts';
 import { serviceSettings } from '../support/services.ts';
@@ -45,7 +48,19 @@ describe('pipeline with tiny models (real services)', () => {
       workflowId: runName,
       args: [{ ...TINY_PIPELINE_CONFIG, runName }],
     });
+    // What the CLI reads while the run goes: the progress query and the pending activities' heartbeats.
+    const records: { stage: Stage; record: ActivityProgress }[] = [];
+    let polling = true;
+    const poll = (async () => {
+      while (polling) {
+        const s = await runSnapshot(client, runName).catch(() => undefined);
+        for (const a of s?.activities ?? []) if (a.progress) records.push({ stage: s!.progress.stage, record: a.progress });
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
     const result = (await handle.result()) as PipelineResult;
+    polling = false;
+    await poll;
     assert.equal(result.prepared.counts.unlabeledDocuments, 30);
     assert.equal(result.prepared.unlabeled.count, 4);
 
@@ -53,6 +68,35 @@ describe('pipeline with tiny models (real services)', () => {
     assert.deepEqual(progress.stagesDone, ['prepare', 'bm25', 'tune-prompt', 'filter-examples', 'generate-sptar', 'generate-inpars', 'train-retrievers', 'evaluate', 'report']);
     assert.equal(progress.exampleGroupLosses?.length, 3);
     assert.ok(progress.promptTuning && progress.promptTuning.bestEvalLoss <= progress.promptTuning.initialEvalLoss);
+    assert.deepEqual(progress.plan, progress.stagesDone);
+    assert.equal(progress.reportHtmlKey, result.reportHtmlKey);
+    const plan = progress.plan!;
+
+    // The long model activities heartbeat progress records (how many polls catch one depends on the machine's
+    // speed; tiny models finish most activities within seconds). The query and the description are read
+    // together, so a record may come from the stage just left.
+    assert.ok(records.length > 0, 'no progress record seen in the pending activities');
+    for (const { stage, record } of records) {
+      assert.ok(['tune-prompt', 'filter-examples', 'train-retrievers', 'evaluate'].includes(record.stage), `a ${record.stage} record`);
+      assert.ok(plan.indexOf(record.stage) <= plan.indexOf(stage) && plan.indexOf(record.stage) >= plan.indexOf(stage) - 1, `${record.stage} record during stage ${stage}`);
+      assert.ok(record.done <= record.total, `${record.stage} ${record.task}: ${record.done}/${record.total}`);
+    }
+
+    // SptarProgress: at each stage, and inside a stage of several activities after each of them (3 groups,
+    // 3 retrievers, 4 evaluated systems).
+    const history = await handle.fetchHistory();
+    const values = (history.events ?? []).flatMap((e) => {
+      const field = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.['SptarProgress'];
+      return field ? [defaultPayloadConverter.fromPayload<number>(field)] : [];
+    });
+    const activitiesOf: Partial<Record<Stage, number>> = { 'filter-examples': 3, 'train-retrievers': 3, evaluate: 4 };
+    const expected: number[] = [];
+    for (let i = 0; i <= plan.length; i++) {
+      expected.push(Math.min(1, i / plan.length));
+      const tasks = i < plan.length ? (activitiesOf[plan[i]!] ?? 0) : 0;
+      for (let k = 1; k <= tasks; k++) expected.push(Math.min(1, (i + k / tasks) / plan.length));
+    }
+    assert.deepEqual(values, expected);
 
     // Every unlabeled document got exactly one weak query or one recorded failure, in both generation runs.
     assert.deepEqual(result.weakData.map((w) => w.system), ['sptar', 'inpars']);

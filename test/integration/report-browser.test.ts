@@ -1,17 +1,20 @@
 // The HTML report opened in a real headless Chromium (Debian's chromium-headless-shell, installed by
-// `bash infra/install.sh chromium`): the metrics table must lay out with its five rows and the SVG charts must
-// have real size and painted pixels. Without the browser the test skips on a developer machine and fails in CI.
+// `bash infra/install.sh chromium`): the report as `sptar start` exports it to reports/<run id>/report.html (the
+// same export function), opened from that path; the metrics table must lay out with its five rows and the SVG
+// charts must have real size and painted pixels. Without the browser the test skips on a developer machine and
+// fails in CI.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { inflateSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { createReportActivities } from '../../activities/report-activities.ts';
-import { reportFixture } from '../unit/report/report-fixture.ts';
+import { exportReports, reportDir } from '../../workers/report-export.ts';
+import { reportFixture, RUN_ID } from '../unit/report/report-fixture.ts';
 
 const CHROMIUM = process.env['SPTAR_CHROMIUM'] ?? fileURLToPath(new URL('../../.tools/bin/chromium-headless', import.meta.url));
 
@@ -103,21 +106,50 @@ function decodePng(png: Buffer): { width: number; height: number; rgba: Uint8Arr
   return { width, height, rgba };
 }
 
+const decodeEntities = (text: string): string =>
+  text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&nbsp;/g, '\u00a0').replace(/&amp;/g, '&');
+
+/** The cells of the metrics table's body rows in a DOM as Chromium serializes it. */
+function metricsRows(dom: string): string[][] {
+  const table = /<table id="metrics">([\s\S]*?)<\/table>/.exec(dom)?.[1];
+  assert.ok(table, 'no metrics table in the DOM Chromium dumped');
+  const body = /<tbody>([\s\S]*?)<\/tbody>/.exec(table)?.[1] ?? '';
+  return [...body.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)].map((row) => [...row[1]!.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((cell) => decodeEntities(cell[1]!.replace(/<[^>]+>/g, ''))));
+}
+
 describe('HTML report in headless Chromium', { skip: skipUnlessChromium() }, () => {
   let dir: string;
   let page: string;
+  let markdown: string;
+  let stored: { html: Uint8Array; markdown: Uint8Array };
 
   before(async () => {
     const fixture = await reportFixture();
     dir = fixture.dir;
     const out = await createReportActivities({ store: fixture.store }).writeReport(fixture.input);
-    page = join(dir, 'report.html');
-    await writeFile(page, await fixture.store.get(out.html));
+    stored = { html: await fixture.store.get(out.html), markdown: await fixture.store.get(out.markdown) };
+    // Exported as the main job does when the run it follows finishes.
+    const exported = await exportReports(fixture.store, { markdown: out.markdown.key, html: out.html.key }, reportDir(RUN_ID, join(dir, 'reports')));
+    assert.ok(exported.html, 'the export wrote no report.html');
+    page = exported.html;
+    markdown = exported.markdown;
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
+  it('the exported report.html, opened from its path, shows the metrics table with five rows', async () => {
+    assert.equal(page, join(dir, 'reports', RUN_ID, 'report.html'));
+    assert.equal(markdown, join(dir, 'reports', RUN_ID, 'report.md'));
+    assert.equal(await readFile(page, 'utf8'), new TextDecoder().decode(stored.html));
+    assert.equal(await readFile(markdown, 'utf8'), new TextDecoder().decode(stored.markdown));
+    const rows = metricsRows(await chromium(['--dump-dom', `file://${page}`], join(dir, 'profile-exported')));
+    assert.deepEqual(rows.map((r) => r[0]), ['BM25', 'Zero-shot encoder', 'W/O (labeled pairs only)', 'InPars-style', 'SPTAR']);
+    assert.deepEqual(rows[0], ['BM25', '0.4000', '0.2000', '0.9000', '0.4000', '3']);
+    assert.ok(rows.every((r) => r.length === 6), `rows of ${rows.map((r) => r.length).join(', ')} cells`);
+  });
+
   it('lays out the metrics table with five rows and charts with drawn paths and bars', async () => {
-    const probed = join(dir, 'probed.html');
+    // The exported page with the measuring script added, beside it.
+    const probed = join(dirname(page), 'probed.html');
     await writeFile(probed, (await readFile(page, 'utf8')).replace('</body>', `${PROBE}</body>`));
     const dom = await chromium(['--dump-dom', `file://${probed}`], join(dir, 'profile-dom'));
     const json = /<pre id="probe">(.*?)<\/pre>/s.exec(dom)?.[1];

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { activityProgressSchema } from '../../../common/activity-progress.ts';
 import { canonicalJson, exampleGroupScoreKey, promptTuningKeys, stageScopes } from '../../../common/artifact-keys.ts';
 import { pipelineConfigSchema } from '../../../common/pipeline-config.ts';
 import { preparedDataSchema, type PreparedData } from '../../../common/pipeline-stages.ts';
@@ -80,7 +81,24 @@ describe('LLM activities on a tiny LLaMA', () => {
 
   it('tunePrompt stores prompt, record and checkpoint under the stage keys, and reuses a finished run', async () => {
     const acts = llm();
-    const tuned = await run(acts.tunePrompt, { config: slices.promptTuning, scope: 'run', prepared });
+    const env = new MockActivityEnvironment();
+    const beats: [string, number, number][] = [];
+    env.on('heartbeat', (d: unknown) => {
+      const r = activityProgressSchema.parse(d);
+      beats.push([r.task, r.done, r.total]);
+    });
+    const tuned = (await env.run(acts.tunePrompt, { config: slices.promptTuning, scope: 'run', prepared })) as Awaited<ReturnType<typeof acts.tunePrompt>>;
+    // One S_eval pair and three S_train pairs, one epoch: 1 + (3 + 1) loss items, each heartbeat a progress record.
+    assert.deepEqual(beats, [
+      ['loading the LLM', 0, 5],
+      ['building the loss graphs', 0, 5],
+      ['S_eval loss of the initial prompt', 0, 5],
+      ['S_eval loss of the initial prompt', 1, 5],
+      ['training', 2, 5],
+      ['training', 3, 5],
+      ['training', 4, 5],
+      ['S_eval loss', 5, 5],
+    ]);
     const keys = promptTuningKeys(stageScopes.tunePrompt('run', slices.promptTuning, prepared));
     const slice = { llm: config.llm, promptTuning: config.promptTuning, seed: config.seed, groups: config.exampleFilter.groups };
     assert.equal(keys.record, formerKey('run', 'tune-prompt', slice, [prepared.sTrain, prepared.sEval, prepared.corpus], 'soft-prompt.json'));

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { LocalArtifactStore, type ArtifactStore } from '../../../lib/artifact-store/index.ts';
 import { createRetrieverActivities } from '../../../activities/retriever-activities.ts';
+import { activityProgressSchema, type ActivityProgress } from '../../../common/activity-progress.ts';
 import { corpusEmbeddingsKey, stageScopes } from '../../../common/artifact-keys.ts';
 import { pipelineConfigSchema, type PipelineConfigInput } from '../../../common/pipeline-config.ts';
 import type { PreparedData } from '../../../common/pipeline-stages.ts';
@@ -102,7 +103,19 @@ describe('retriever activities on a tiny BERT', { skip: skipUnlessInstalled(MINI
     const { store, prepared, activities } = await setup('lift');
     const cfg = config();
     const env = new MockActivityEnvironment();
+    const beats: ActivityProgress[] = [];
+    env.on('heartbeat', (d: unknown) => beats.push(activityProgressSchema.parse(d)));
     const zeroShot = await inActivity(env, activities.evaluateDense, { config: cfg, scope: 'synthetic', prepared, system: 'zero-shot' as const });
+    // Evaluation counts texts encoded: the 40 documents, then the 40 test queries.
+    const evaluating = beats.filter((b) => b.stage === 'evaluate');
+    assert.deepEqual(
+      [...new Set(evaluating.map((b) => b.task))],
+      ['building the encoder graph', 'encoding the corpus', 'encoding the test queries'],
+    );
+    assert.deepEqual(
+      evaluating.map((b) => [b.subject, b.done, b.total]),
+      [['zero-shot', 0, 80], ...[16, 32, 40, 56, 72, 80].map((done) => ['zero-shot', done, 80])],
+    );
     const trained = await inActivity(env, activities.trainRetriever, { config: cfg, scope: 'synthetic', prepared, weakPairs: [], system: 'wo' as const });
     const wo = await inActivity(env, activities.evaluateDense, { config: cfg, scope: 'synthetic', prepared, system: 'wo' as const, encoder: trained.encoder });
     lift = { store, prepared, trained };
@@ -177,12 +190,24 @@ describe('retriever activities on a tiny BERT', { skip: skipUnlessInstalled(MINI
     const input = { config: cfg, scope: 'synthetic', prepared: whole.prepared, weakPairs: [await whole.store.put('data/weak.jsonl', weak)], system: 'sptar' as const };
     const env = new MockActivityEnvironment();
     const steps = new Map<string, number>();
-    env.on('heartbeat', (d: { phase?: string; epoch?: number; step?: number }) => {
-      if (d.phase === undefined || d.step === undefined) return;
-      const key = `${d.phase}/${d.epoch}`;
-      steps.set(key, Math.max(steps.get(key) ?? 0, d.step));
+    const records: ActivityProgress[] = [];
+    env.on('heartbeat', (d: unknown) => {
+      const r = activityProgressSchema.parse(d);
+      records.push(r);
+      if (r.task !== 'training' || r.checkpoint !== undefined) return;
+      const key = `${r.phase}/${r.epoch}`;
+      steps.set(key, (steps.get(key) ?? 0) + 1);
     });
     const uninterrupted = await inActivity(env, whole.activities.trainRetriever, input);
+    // Steps over both phases: estimated at ceil(pairs / 16) per epoch (2 x 3 weak, 3 x 4 labeled) until each epoch's
+    // batches are built; at the end done and total are the steps actually taken.
+    assert.deepEqual(records[0], { stage: 'train-retrievers', subject: 'sptar', task: 'building the training graph', unit: 'steps', done: 0, total: 18, perSecond: null, etaSeconds: null });
+    const trainedSteps = [...steps.values()].reduce((a, b) => a + b, 0);
+    assert.equal(records.at(-1)!.done, trainedSteps);
+    assert.equal(records.at(-1)!.total, trainedSteps);
+    assert.ok(records.every((r) => r.done <= r.total), 'done never passes total');
+    const devSearch = records.find((r) => r.task === 'dev search of the starting encoder');
+    assert.deepEqual(devSearch && { part: devSearch.part, done: devSearch.done, epoch: devSearch.epoch, phase: devSearch.phase }, { part: { unit: 'documents', done: 16, total: 40 }, done: 0, epoch: 1, phase: 'weak' });
     assert.deepEqual(uninterrupted.counts, { labeledPairs: 64, weakPairs: 40, devQueries: 16 });
     assert.equal(uninterrupted.weakEpochs, 2);
     // Epoch 0 (starting encoder), 2 weak epochs, 3 labeled epochs numbered on from them.

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { before, describe, it } from 'node:test';
+import type { ProgressUpdate } from '../../../common/activity-progress.ts';
 import { CorruptArtifactError } from '../../../common/errors.ts';
 import { pipelineConfigSchema, type PipelineConfig } from '../../../common/pipeline-config.ts';
 import { loadLlm, tokenEmbeddings, type LoadedLlm } from '../../../lib/models/llm-source.ts';
@@ -121,7 +122,7 @@ describe('prompt-tuning stage on a tiny LLaMA (GPT-2 vocabulary) with a quadrati
   it('tunes in the seeded epoch order, heartbeats every step and checkpoints every epoch', async () => {
     const config = configWith({});
     const seen: LossItem[] = [];
-    const beats: Record<string, unknown>[] = [];
+    const beats: ProgressUpdate[] = [];
     const checkpoints: PromptTuningCheckpoint[] = [];
     const { prompt, record } = await tunePromptStage(config, data, llm, fakeModel(seen), {
       heartbeat: (d) => beats.push(d),
@@ -133,8 +134,13 @@ describe('prompt-tuning stage on a tiny LLaMA (GPT-2 vocabulary) with a quadrati
     const expectedOrder = [1, 2, 3].flatMap((epoch) => epochOrder(13, items.train.length, epoch).map((i) => items.train[i]));
     assert.deepEqual(seen, expectedOrder);
     assert.equal(checkpoints.length, 3);
-    assert.equal(beats.filter((b) => typeof b['step'] === 'number' && !('evalItems' in b)).length, 3 * data.train.length);
-    assert.ok(beats.some((b) => b['evalItems'] === 3 && b['of'] === 3));
+    // 3 S_eval pairs and 3 epochs: the initial S_eval pass, then each epoch's training items and S_eval pass.
+    const total = 3 + 3 * (data.train.length + 3);
+    assert.equal(beats.filter((b) => b.task === 'training').length, 3 * data.train.length);
+    assert.deepEqual(beats[0], { stage: 'tune-prompt', task: 'S_eval loss of the initial prompt', unit: 'items', done: 0, total, epoch: 0, epochs: 3 });
+    assert.deepEqual(beats.find((b) => b.task === 'training'), { stage: 'tune-prompt', task: 'training', unit: 'items', done: 4, total, epoch: 1, epochs: 3 });
+    assert.deepEqual(beats.at(-1), { stage: 'tune-prompt', task: 'S_eval loss', unit: 'items', done: total, total, epoch: 3, epochs: 3 });
+    assert.deepEqual(beats.map((b) => b.done), [...beats.map((b) => b.done)].sort((a, b) => a - b), 'done never goes back');
     assert.equal(record.promptLength, 3);
     assert.equal(record.hiddenSize, llm.config.hiddenSize);
     assert.equal(record.curve.length, 4);
@@ -145,7 +151,11 @@ describe('prompt-tuning stage on a tiny LLaMA (GPT-2 vocabulary) with a quadrati
     assert.equal(prompt.length, 3 * llm.config.hiddenSize);
 
     // Resuming from the stored first-epoch checkpoint ends where the uninterrupted run ended.
-    const resumed = await tunePromptStage(config, data, llm, fakeModel(), { heartbeat: () => undefined, resumeFrom: checkpoints[0]! });
+    const resumedBeats: ProgressUpdate[] = [];
+    const resumed = await tunePromptStage(config, data, llm, fakeModel(), { heartbeat: (d) => resumedBeats.push(d), resumeFrom: checkpoints[0]! });
+    // The resumed run starts where the first epoch ended: the initial pass and one epoch done.
+    assert.deepEqual(resumedBeats[0], { stage: 'tune-prompt', task: 'training', unit: 'items', done: 3 + data.train.length + 3, total, epoch: 1, epochs: 3 });
+    assert.equal(resumedBeats.at(-1)!.done, total);
     assert.deepEqual(resumed.prompt, prompt);
     assert.deepEqual(resumed.record, record);
   });
@@ -192,14 +202,15 @@ describe('prompt-tuning stage on a tiny LLaMA (GPT-2 vocabulary) with a quadrati
     const config = configWith({});
     const model = fakeModel();
     const prompt = initialPrompt(llm, config.promptTuning);
-    const beats: Record<string, unknown>[] = [];
+    const beats: ProgressUpdate[] = [];
     const scored = await scoreExampleGroupStage(config, data, llm, model, prompt, [4, 1], (d) => beats.push(d));
     assert.deepEqual(scored.group, [4, 1]);
     assert.deepEqual(scored.examples, [data.train[4], data.train[1]]);
     const tokens = promptTokenizer(llm, config.promptTuning);
     const items = data.evalPairs.map((p) => tokens.trainingItem(scored.examples, p.document, p.query));
     assert.equal(scored.loss, await model.meanLoss(prompt, items));
-    assert.deepEqual(beats.at(-1), { group: [4, 1], evalItems: 3, of: 3 });
+    assert.deepEqual(beats[0], { stage: 'filter-examples', subject: 'examples 4,1', task: 'S_eval loss', unit: 'items', done: 0, total: 3 });
+    assert.deepEqual(beats.at(-1), { stage: 'filter-examples', subject: 'examples 4,1', task: 'S_eval loss', unit: 'items', done: 3, total: 3 });
     await assert.rejects(scoreExampleGroupStage(config, data, llm, model, prompt, [6], () => undefined), CorruptArtifactError);
   });
 });
