@@ -16,6 +16,7 @@ class OutputToFile extends Transform {
   #tails = new Map(); // file -> its last TAIL lines of output
   #failedFiles = new Set();
   #lines = 0;
+  #counts = { passed: 0, failed: 0, skipped: 0 };
 
   constructor() {
     super({ writableObjectMode: true });
@@ -37,6 +38,12 @@ class OutputToFile extends Transform {
       return;
     }
     if (event.type === 'test:fail' && !event.data.todo) this.#failedFiles.add(event.data.file ? relative(process.cwd(), event.data.file) : '(runner)');
+    // Tests, not suites, as the spec reporter's own summary counts them.
+    if ((event.type === 'test:pass' || event.type === 'test:fail') && event.data.details?.type !== 'suite') {
+      if (event.data.skip) this.#counts.skipped++;
+      else if (event.type === 'test:pass') this.#counts.passed++;
+      else if (!event.data.todo) this.#counts.failed++;
+    }
     this.#spec.write(event, callback);
   }
 
@@ -49,6 +56,8 @@ class OutputToFile extends Transform {
       }
       const where = relative(process.cwd(), LOG);
       this.push(`\n${this.#lines} lines of output of the test processes (worker logs, expected-failure warnings) are in ${where}\n`);
+      const c = this.#counts;
+      this.push(`tests: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped\n`);
       callback();
     });
     this.#spec.end();
