@@ -1,26 +1,14 @@
 // The progress record long activities heartbeat: its schema and the rate and ETA the activity adds.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { TRAINING_PROGRESS } from '../../support/progress-records.ts';
 import { activityProgressSchema, parseActivityProgress, progressTracker, type ProgressUpdate } from '../../../common/activity-progress.ts';
 
 const update = (done: number, extra: Partial<ProgressUpdate> = {}): ProgressUpdate => ({ stage: 'tune-prompt', task: 'training', unit: 'items', done, total: 90, epoch: 1, epochs: 1, ...extra });
 
 describe('activity progress records', () => {
   it('accepts the records the stages send and rejects other heartbeat details', () => {
-    const record = {
-      stage: 'train-retrievers',
-      subject: 'sptar',
-      task: 'dev search',
-      unit: 'steps',
-      done: 12,
-      total: 40,
-      phase: 'mixed',
-      epoch: 1,
-      epochs: 1,
-      part: { unit: 'documents', done: 320, total: 500 },
-      perSecond: 0.21,
-      etaSeconds: 133,
-    };
+    const record = { ...TRAINING_PROGRESS };
     assert.deepEqual(activityProgressSchema.parse(record), record);
     assert.deepEqual(parseActivityProgress(record), record);
     // What activities heartbeat that is not a progress record (older code, the generation shards, merging).

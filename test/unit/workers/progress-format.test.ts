@@ -7,6 +7,7 @@ import type { PipelineProgress, Stage } from '../../../common/pipeline-stages.ts
 import { formatActivityProgress, formatDuration, formatEta, formatGeneration, formatPendingActivity, formatStage, progressBar, progressView, stageEtaSeconds } from '../../../workers/progress-format.ts';
 import { ProgressPrinter } from '../../../workers/progress-printer.ts';
 import type { PendingActivity } from '../../../workers/run-progress.ts';
+import { TRAINING_PROGRESS } from '../../support/progress-records.ts';
 
 const PLAN: Stage[] = ['prepare', 'bm25', 'tune-prompt', 'filter-examples', 'generate-sptar', 'generate-inpars', 'train-retrievers', 'evaluate', 'report'];
 const run = (stage: Stage, extra: Partial<PipelineProgress> = {}): PipelineProgress => ({
@@ -23,20 +24,7 @@ const waiting = (id: string): PendingActivity => ({ activityId: id, activityType
 
 const tuning: ActivityProgress = { stage: 'tune-prompt', task: 'training', unit: 'items', done: 31, total: 90, epoch: 1, epochs: 1, perSecond: 0.52, etaSeconds: 113 };
 const group: ActivityProgress = { stage: 'filter-examples', subject: 'examples 12,40,7', task: 'S_eval loss', unit: 'items', done: 12, total: 20, perSecond: 0.8, etaSeconds: 10 };
-const training: ActivityProgress = {
-  stage: 'train-retrievers',
-  subject: 'sptar',
-  task: 'dev search',
-  unit: 'steps',
-  done: 12,
-  total: 40,
-  phase: 'mixed',
-  epoch: 1,
-  epochs: 1,
-  part: { unit: 'documents', done: 320, total: 500 },
-  perSecond: 0.21,
-  etaSeconds: 133,
-};
+const training = TRAINING_PROGRESS;
 const evaluating: ActivityProgress = { stage: 'evaluate', subject: 'zero-shot', task: 'encoding the corpus', unit: 'texts', done: 1024, total: 5483, perSecond: 38.1, etaSeconds: 117 };
 
 describe('progress lines', () => {
