@@ -12,13 +12,18 @@ export interface JsonlRowsOptions {
 }
 
 export function parseJsonlRows<T>(bytes: Uint8Array | string, source: string, schema: z.ZodType<T>, options: JsonlRowsOptions): T[] {
+  return parseJsonlLines(bytes, source, schema, options).map((l) => l.row);
+}
+
+/** The same rows, each with its 1-based line number in the file (blank lines are skipped, not numbered away). */
+export function parseJsonlLines<T>(bytes: Uint8Array | string, source: string, schema: z.ZodType<T>, options: JsonlRowsOptions): { line: number; row: T }[] {
   let text: string;
   try {
     text = typeof bytes === 'string' ? bytes : new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     throw new options.error(`${source}: not valid UTF-8`);
   }
-  const rows: T[] = [];
+  const rows: { line: number; row: T }[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
@@ -31,7 +36,7 @@ export function parseJsonlRows<T>(bytes: Uint8Array | string, source: string, sc
     }
     const parsed = schema.safeParse(value);
     if (!parsed.success) throw new options.error(`${source}:${i + 1}: ${describeZodIssues(parsed.error)}`);
-    rows.push(parsed.data);
+    rows.push({ line: i + 1, row: parsed.data });
   }
   return rows;
 }

@@ -7,7 +7,7 @@ import type { PreparedData } from '../../common/pipeline-stages.ts';
 import type { RetrieverConfig } from '../../common/stage-configs.ts';
 import { weakPairRowSchema } from '../../common/retriever-types.ts';
 import { loadQrels, loadQueries, readCorpus } from '../beir/index.ts';
-import { parseJsonlRows } from '../beir/jsonl-rows.ts';
+import { parseJsonlLines } from '../beir/jsonl-rows.ts';
 import { createPrng, shuffled } from '../random/prng.ts';
 import { queriesWithText, type QueryText } from '../retrieval/dense-retrieval.ts';
 import type { TrainingPair } from './retriever-training.ts';
@@ -112,14 +112,8 @@ export interface WeakPairGroup {
 
 /** Kept weak pairs, JSONL rows of `weakPairRowSchema` as the BM25 filter writes them; a bad row is a DataFormatError. */
 export function parseWeakPairs(bytes: Uint8Array, source: string): WeakPairGroup {
-  const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  const rows = parseJsonlRows(text, source, weakPairRowSchema, { error: DataFormatError, expected: 'weak pairs are JSONL rows {"queryId", "docId", "query", "rank"}' });
-  // parseJsonlRows skips blank lines and nothing else: row i is the i-th non-blank line.
-  const lines: number[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() !== '') lines.push(i + 1);
-  });
-  return { source, rows: rows.map((r, i) => ({ query: r.query, docId: r.docId, rank: r.rank, line: lines[i]! })) };
+  const rows = parseJsonlLines(bytes, source, weakPairRowSchema, { error: DataFormatError, expected: 'weak pairs are JSONL rows {"queryId", "docId", "query", "rank"}' });
+  return { source, rows: rows.map(({ line, row }) => ({ query: row.query, docId: row.docId, rank: row.rank, line })) };
 }
 
 /**

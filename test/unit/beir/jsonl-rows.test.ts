@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { CorruptArtifactError, DataFormatError } from '../../../common/errors.ts';
-import { parseJsonlRows, toJsonl } from '../../../lib/beir/jsonl-rows.ts';
+import { parseJsonlLines, parseJsonlRows, toJsonl } from '../../../lib/beir/jsonl-rows.ts';
 
 const row = z.object({ id: z.string(), n: z.number() });
 
@@ -11,6 +11,13 @@ describe('parseJsonlRows', () => {
     const text = toJsonl([{ id: 'a', n: 1 }, { id: 'b', n: 2 }]);
     assert.equal(text, '{"id":"a","n":1}\n{"id":"b","n":2}\n');
     assert.deepEqual(parseJsonlRows(new TextEncoder().encode(`${text}\n  \n`), 'k', row, { error: DataFormatError }), [{ id: 'a', n: 1 }, { id: 'b', n: 2 }]);
+  });
+
+  it('numbers rows by their line in the file, blank lines included', () => {
+    assert.deepEqual(parseJsonlLines('\n{"id":"a","n":1}\n\n{"id":"b","n":2}\n', 'k', row, { error: DataFormatError }), [
+      { line: 2, row: { id: 'a', n: 1 } },
+      { line: 4, row: { id: 'b', n: 2 } },
+    ]);
   });
 
   it('names the source line and raises the caller-chosen error', () => {

@@ -88,6 +88,8 @@ describe('training pair assembly', () => {
       name: 'DataFormatError',
       message: /^kept\.jsonl:2: not JSON .*; weak pairs are JSONL rows \{"queryId", "docId", "query", "rank"\}$/,
     });
+    // Bytes that are not UTF-8 are bad data too, not an exception that would be retried.
+    assert.throws(() => parseWeakPairs(new Uint8Array([0x7b, 0xc3, 0x28, 0x7d, 0x0a]), 'kept.jsonl'), { name: 'DataFormatError', message: 'kept.jsonl: not valid UTF-8' });
   });
 
   it('the pipeline data holds the dev queries out of the training pairs', () => {
