@@ -16,6 +16,7 @@ import { loadQrels, loadQueries, readCorpus, writeRun } from '../lib/beir/index.
 import { parseJsonlRows, toJsonl } from '../lib/beir/jsonl-rows.ts';
 import { deserializeBm25Index, indexDocuments, type Bm25Index } from '../lib/bm25/index.ts';
 import { evaluateRun, perQueryJson, TEST_RUN_DEPTH, testMetrics } from '../lib/metrics/index.ts';
+import { queriesWithText, toRun } from '../lib/retrieval/dense-retrieval.ts';
 import { filterWeakPairs } from '../lib/weak-data/index.ts';
 import { markReused } from './activity-costs.ts';
 import { parseStoredJson, storeOnce } from './stored-results.ts';
@@ -124,16 +125,9 @@ export function createBm25Activities(deps: { store: ArtifactStore }) {
         const queries = (await loadQueries(paths['queries']!)).value;
         const qrels = (await loadQrels(paths['qrels']!)).value;
         const bm25 = await loadIndex(index);
-        const run = new Map<string, Map<string, number>>();
-        const lists = [];
-        for (const qid of [...qrels.keys()].sort()) {
-          const text = queries.get(qid);
-          if (text === undefined) continue; // a judged query without text scores 0, as trec_eval counts it
-          const hits = bm25.search(text, TEST_RUN_DEPTH);
-          run.set(qid, new Map(hits.map((h) => [h.id, h.score])));
-          lists.push({ queryId: qid, hits });
-        }
-        const evaluation = evaluateRun(qrels, run);
+        // A judged query without text is left out of the run and scores 0, as trec_eval counts it.
+        const lists = queriesWithText(qrels.keys(), queries).map((q) => ({ queryId: q.id, hits: bm25.search(q.text, TEST_RUN_DEPTH) }));
+        const evaluation = evaluateRun(qrels, toRun(lists));
         await writeRun(join(dir, 'bm25.run'), lists, 'bm25');
         return {
           system: 'bm25' as const,
