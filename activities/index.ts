@@ -3,6 +3,7 @@ import { createBm25Activities } from './bm25-activities.ts';
 import { createGenerationActivities } from './generation-activities.ts';
 import { createLlmActivities } from './llm-activities.ts';
 import { createPrepareActivities } from './prepare-activities.ts';
+import { createPromotionActivities } from './promotion-activities.ts';
 import { createReportActivities } from './report-activities.ts';
 import { createRetrieverActivities } from './retriever-activities.ts';
 import { createSmokeActivities } from './smoke-activities.ts';
@@ -13,7 +14,7 @@ export interface ActivityDeps {
 
 /** Activities for the orchestrator queue: reading the dataset, reports, cheap I/O. */
 export function createOrchestratorActivities(deps: ActivityDeps) {
-  return { ...createSmokeActivities(deps), ...createPrepareActivities(deps), ...createReportActivities(deps) };
+  return { ...createSmokeActivities(deps), ...createPrepareActivities(deps), ...createReportActivities(deps), ...createPromotionActivities() };
 }
 
 /** Activities for the model queue: CPU-heavy work (BM25 indexing and search, the LLM stages, dense retrievers). */

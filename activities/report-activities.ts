@@ -17,6 +17,7 @@ import { documentPreview } from '../lib/report/document-preview.ts';
 import { renderHtmlReport } from '../lib/report/html-report.ts';
 import { renderMarkdownReport } from '../lib/report/markdown-report.ts';
 import { parseStoredJson } from './stored-results.ts';
+import { readPerQueryNdcg } from '../lib/report/per-query-scores.ts';
 
 let cachedVersion: string | undefined;
 /** Code version for lineage: SPTAR_CODE_VERSION when set (deployments), else the package version. */
@@ -47,7 +48,6 @@ export interface ReportInput {
 }
 
 const weakQueryTextSchema = z.object({ text: z.string() });
-const perQuerySchema = z.object({ queryIds: z.array(z.string()), metrics: z.object({ 'ndcg@10': z.array(z.number()) }) });
 /** The fields of soft-prompt.json the report plots. */
 const softPromptCurveSchema = z.object({ bestEpoch: z.number().int(), curve: z.array(z.object({ epoch: z.number(), evalLoss: z.number() })) });
 
@@ -110,11 +110,8 @@ export function createReportActivities(deps: { store: ArtifactStore }) {
         keys.manifest,
         JSON.stringify({ runId: input.runId, codeVersion: version, config, datasetFingerprint: p.datasetFingerprint, artifacts }, null, 2),
       );
-      const perQuery = [];
-      for (const e of evaluations) {
-        const pq = parseStoredJson(await store.get(e.perQuery), e.perQuery.key, perQuerySchema, 'per-query metrics');
-        perQuery.push({ system: e.system, queryIds: pq.queryIds, scores: pq.metrics['ndcg@10'] });
-      }
+      // One per evaluation: with retriever.seeds and retriever.hybrid a system has several (replicates, hybrids).
+      const perQuery = await readPerQueryNdcg(store, evaluations);
       const weakData = [];
       for (const w of input.weakData ?? []) weakData.push(await tallyWeakData(store, w, p.unlabeled.count, config.seed));
       const previews = await documentPreviews(store, p.corpus, new Set(weakData.flatMap((t) => t.sample.map((row) => row.docId))));

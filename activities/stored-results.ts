@@ -1,9 +1,10 @@
 import type { z } from 'zod';
 import type { ArtifactRef } from '../common/artifact-ref.ts';
-import { CorruptArtifactError } from '../common/errors.ts';
-import { describeZodIssues } from '../common/zod-issues.ts';
 import type { ArtifactStore } from '../lib/artifact-store/index.ts';
+import { parseStoredJson } from '../lib/artifact-store/stored-json.ts';
 import { markReused } from './activity-costs.ts';
+
+export { parseStoredJson };
 
 /**
  * The stored result of a stage run with the same inputs, or undefined when there is none (or reuse is off). A
@@ -17,19 +18,6 @@ export async function storedResult<T>(store: ArtifactStore, key: string, reuse: 
   const value = parseStoredJson(await store.get(ref), key, schema, what);
   markReused();
   return value;
-}
-
-/** A JSON record this project wrote, parsed against its schema; anything else is a corrupt artifact. */
-export function parseStoredJson<T>(bytes: Uint8Array, key: string, schema: z.ZodType<T>, what: string): T {
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (err) {
-    throw new CorruptArtifactError(`${key} is not JSON (${(err as Error).message}); delete it so the stage that writes ${what} runs again`);
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new CorruptArtifactError(`${key} is not ${what} (${describeZodIssues(parsed.error)}); delete it so the stage that writes it runs again`);
-  return parsed.data;
 }
 
 /**

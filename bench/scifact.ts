@@ -1,6 +1,7 @@
 // The real pipeline on SciFact through Temporal, with SmolLM2-135M-Instruct and all-MiniLM-L6-v2, as a benchmark:
-// starts (or re-attaches to) one run, follows it, and writes machine-readable results (quality of every system,
-// weak-data counts, retriever curves, per-stage wall and CPU time, throughput) to bench/results/scifact.json and the
+// starts (or re-attaches to) one run, follows it, and writes machine-readable results (quality of every system and
+// variant pooled over training replicates with CIs, SPTAR's pooled paired tests, dev CIs and dev-test agreement, the
+// weak filters, retriever curves, per-stage wall and CPU time, throughput) to bench/results/scifact.json and the
 // run's report beside it. Workers must be running (infra/run-bench-scifact.sh starts them with the services).
 //
 //   npm run bench:scifact [-- --config configs/scifact-bench.json] [--unlabeled N] [--out bench/results/scifact.json]
@@ -11,7 +12,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { readPerQueryNdcg } from '../lib/report/per-query-scores.ts';
 import { readCostRecords } from '../lib/report/cost-records.ts';
+import { poolResults, replicateOf, variantKey, type PooledComparison } from '../lib/report/pooled-results.ts';
 import { createArtifactStore } from '../lib/artifact-store/index.ts';
 import { softPromptRecordSchema } from '../common/prompt-tuning-types.ts';
 import { fnv1a } from '../common/fnv1a.ts';
@@ -91,6 +94,32 @@ const cpuSeconds = costs.reduce((s, c) => s + c.cpuSeconds, 0);
 const wallSeconds = (description.closeTime!.getTime() - description.startTime.getTime()) / 1000;
 const unlabeled = result.prepared.counts.unlabeledDocuments;
 
+// The report's figures, machine-readable: per system and variant its replicates, their mean and a t-CI of nDCG@10;
+// SPTAR's paired tests on per-query nDCG@10 averaged over replicates (dense and hybrid); dev CIs; the weak filters.
+const perQuery = await readPerQueryNdcg(store, result.evaluations);
+const pooled = poolResults({
+  evaluated: result.evaluations.map((evaluation, i) => ({ evaluation, queryIds: perQuery[i]!.queryIds, scores: perQuery[i]!.scores })),
+  retrievers: result.retrievers,
+  config,
+});
+const significanceRows = (c: PooledComparison | null) =>
+  c && {
+    reference: c.referenceKey,
+    trials: c.trials,
+    bootstrapResamples: c.resamples,
+    replicatesPooled: c.replicates,
+    rows: c.rows.map((row, i) => ({
+      system: c.otherKeys[i],
+      queries: row.queries,
+      referenceMean: row.referenceMean,
+      otherMean: row.otherMean,
+      meanDifference: row.meanDifference,
+      ci95: row.diffCi95 ?? null,
+      randomizationP: row.randomizationP,
+      tTestP: row.tTestP,
+    })),
+  };
+
 const stageSeconds = (stage: string) => {
   const t = timings.find((x) => x.stage === stage);
   return t ? (Date.parse(t.finishedAt) - Date.parse(t.startedAt)) / 1000 : null;
@@ -169,9 +198,37 @@ const out = {
     unlabeledDocuments: unlabeled,
     testQueries: result.prepared.counts.testQueries,
   },
-  metrics: Object.fromEntries(result.evaluations.map((e) => [e.system, e.metrics])),
+  /** Each system's dense run of replicate 0, as before retriever.seeds and retriever.hybrid (means: `systems`). */
+  metrics: Object.fromEntries(result.evaluations.filter((e) => !e.hybrid && replicateOf(e) === 0).map((e) => [e.system, e.metrics])),
+  /** Keyed by system, '-hybrid' appended for BM25 fused with it; ci95 is the Student-t CI of nDCG@10 over the replicates (null with one). */
+  systems: Object.fromEntries(
+    pooled.groups.map((g) => [
+      variantKey(g.system, g.variant),
+      { name: g.name, replicates: g.replicates.map((x) => ({ replicate: x.replicate, ...(x.denseWeight !== undefined ? { denseWeight: x.denseWeight } : {}), ...x.metrics })), mean: g.mean, ci95: g.ndcg10Ci95 },
+    ]),
+  ),
+  significance: { dense: significanceRows(pooled.significance.dense), hybrid: significanceRows(pooled.significance.hybrid) },
+  /** Each trained retriever on its dev queries: bootstrap CIs over them, and the fused variant's dense weight and score. */
+  dev: pooled.dev,
+  devTestSpearman: { rho: pooled.agreement.spearman, rows: pooled.agreement.points.length, points: pooled.agreement.points },
+  weakFilters: pooled.weakFilters && {
+    settings: { maxOverlap: pooled.weakFilters.maxOverlap, maxSpanShare: pooled.weakFilters.maxSpanShare, denseTopK: pooled.weakFilters.denseTopK },
+    bySystem: Object.fromEntries(
+      pooled.weakFilters.rows.map((w) => [
+        w.system,
+        {
+          bm25Kept: w.bm25Kept,
+          afterCopyFilter: w.afterCopyFilter,
+          afterDenseRoundTrip: w.afterDenseRoundTrip,
+          // Shares of the BM25-kept pairs.
+          retention: { afterCopyFilter: w.copyFilterShare, afterDenseRoundTrip: w.denseRoundTripShare },
+          copyRate: w.copyRate,
+        },
+      ]),
+    ),
+  },
   weakData: weak,
-  retrievers: result.retrievers.map((r) => ({ system: r.system, bestEpoch: r.bestEpoch, bestDevScore: r.bestDevScore, weakEpochs: r.weakEpochs, counts: r.counts, curve: r.curve })),
+  retrievers: result.retrievers.map((r) => ({ system: r.system, replicate: replicateOf(r), bestEpoch: r.bestEpoch, bestDevScore: r.bestDevScore, weakEpochs: r.weakEpochs, counts: r.counts, curve: r.curve })),
   promptTuning: progress?.promptTuning ?? null,
   exampleGroupLosses: progress?.exampleGroupLosses ?? null,
   promotion: result.promotion,
@@ -203,7 +260,12 @@ const reportPath = resolve(values.out).replace(/\.json$/, '-report.md');
 await writeFile(reportPath, await store.get(result.reportKey));
 // Runs started before the result named the HTML report have none to copy.
 if (result.reportHtmlKey) await writeFile(reportPath.replace(/\.md$/, '.html'), await store.get(result.reportHtmlKey));
-for (const e of result.evaluations) console.log(`  ${e.system.padEnd(10)} nDCG@10 ${e.metrics.ndcg10.toFixed(4)}  MAP@100 ${e.metrics.map100.toFixed(4)}  R@100 ${e.metrics.recall100.toFixed(4)}  MRR@10 ${e.metrics.mrr10.toFixed(4)}`);
+for (const g of pooled.groups) {
+  const m = g.mean;
+  const ci = g.ndcg10Ci95 ? ` (mean of ${g.replicates.length} seeds, 95% CI ${g.ndcg10Ci95.low.toFixed(4)}-${g.ndcg10Ci95.high.toFixed(4)})` : '';
+  console.log(`  ${variantKey(g.system, g.variant).padEnd(13)} nDCG@10 ${m.ndcg10.toFixed(4)}  MAP@100 ${m.map100.toFixed(4)}  R@100 ${m.recall100.toFixed(4)}  MRR@10 ${m.mrr10.toFixed(4)}${ci}`);
+}
+if (pooled.agreement.spearman !== null) console.log(`  dev-test Spearman ${pooled.agreement.spearman.toFixed(4)} over ${pooled.agreement.points.length} trained rows`);
 const t = out.throughput;
 const fmt = (x: number | null | undefined, digits = 1) => (x === null || x === undefined ? '-' : x.toFixed(digits));
 if (Object.keys(reusedActivities).length > 0) {

@@ -19,7 +19,8 @@ export const STAGE_CODE_VERSIONS = {
   'example-group': 1,
   generate: 1,
   'weak-filter': 1,
-  'train-retriever': 1,
+  'train-retriever': 2,
+  'refine-weak': 1,
   'corpus-embeddings': 1,
   evaluate: 1,
   report: 1,
@@ -66,8 +67,30 @@ export const stageScopes = {
     stageScope(scope, 'example-group', { llm: c.llm, promptTuning: c.promptTuning, group }, [prompt, prepared.sTrain, prepared.sEval, prepared.corpus, prepared.queries]),
   generate: (scope: string, system: string, settings: GenerationSettings, unlabeled: ShardSet): StageScope => stageScope(scope, 'generate', { system, settings, unlabeled }, []),
   refilter: (scope: string, topK: number, index: ArtifactRef, pairs: readonly ArtifactRef[]): StageScope => stageScope(scope, 'weak-filter', { topK, earlierRuns: true }, [index, ...pairs]),
-  trainRetriever: (scope: string, c: RetrieverConfig, encoderDigest: string, system: string, prepared: PreparedData, weakPairs: readonly ArtifactRef[]): StageScope =>
-    stageScope(scope, 'train-retriever', { retriever: c.retriever, seed: c.seed, encoder: encoderDigest, system }, [prepared.corpus, prepared.queries, prepared.sTrain, prepared.sEval, ...weakPairs]),
+  /**
+   * `replicate` r > 0 (a further seed) and the BM25 index (when training reads it: hard negatives, the dev pool or
+   * fusion) join the hash; replicate 0 without an index hashes as before they existed.
+   */
+  trainRetriever: (
+    scope: string,
+    c: RetrieverConfig,
+    encoderDigest: string,
+    system: string,
+    prepared: PreparedData,
+    weakPairs: readonly ArtifactRef[],
+    extra: { readonly replicate?: number; readonly index?: ArtifactRef } = {},
+  ): StageScope =>
+    stageScope(
+      scope,
+      'train-retriever',
+      { retriever: c.retriever, seed: c.seed, encoder: encoderDigest, system, ...(extra.replicate ? { replicate: extra.replicate } : {}) },
+      [prepared.corpus, prepared.queries, prepared.sTrain, prepared.sEval, ...weakPairs, ...(extra.index ? [extra.index] : [])],
+    ),
+  /** The starting encoder's dev score: `settings` name the encoder and what draws the dev split. */
+  devStart: (scope: string, settings: Record<string, unknown>, inputs: readonly ArtifactRef[]): StageScope => stageScope(scope, 'train-retriever', { devStart: settings }, inputs),
+  /** The weak pairs refined by the copy and dense round-trip filters; `settings` name the filters and the encoder. */
+  refineWeak: (scope: string, settings: Record<string, unknown>, corpus: ArtifactRef, weakPairs: readonly ArtifactRef[]): StageScope =>
+    stageScope(scope, 'refine-weak', settings, [corpus, ...weakPairs]),
   /** `settings` name the encoder (weights digest), its input length and pooling. */
   corpusEmbeddings: (scope: string, settings: Record<string, unknown>, corpus: ArtifactRef): StageScope => stageScope(scope, 'corpus-embeddings', settings, [corpus]),
   evaluate: (scope: string, settings: Record<string, unknown>, inputs: readonly ArtifactRef[]): StageScope => stageScope(scope, 'evaluate', settings, inputs),
@@ -145,6 +168,8 @@ export const retrieverKeys = (sc: StageScope) => ({
   result: stageKey(sc, 'result.json'),
   encoderWeights: stageKey(sc, 'encoder/model.safetensors'),
   encoderConfig: stageKey(sc, 'encoder/config.json'),
+  /** The mined hard negatives the training used, JSONL {queryKey, negatives}. */
+  negatives: stageKey(sc, 'hard-negatives.jsonl'),
   /** Epoch checkpoints of one training phase; the mixed phase keeps the key of runs before phases existed. */
   checkpointPrefix: (phase: TrainingPhaseName): string => stageKey(sc, phase === 'mixed' ? 'checkpoints/' : `checkpoints-${phase}/`),
   checkpoint: (phase: TrainingPhaseName, epoch: number): string =>
@@ -152,6 +177,13 @@ export const retrieverKeys = (sc: StageScope) => ({
 });
 
 export const corpusEmbeddingsKey = (sc: StageScope): string => stageKey(sc, 'corpus.f32');
+
+export const devStartKey = (sc: StageScope): string => stageKey(sc, 'starting-dev-score.json');
+
+export const refinedWeakKeys = (sc: StageScope) => ({
+  pairs: stageKey(sc, 'weak-pairs.jsonl'),
+  stats: stageKey(sc, 'stats.json'),
+});
 
 export const reportKeys = (sc: StageScope) => ({
   manifest: stageKey(sc, 'manifest.json'),

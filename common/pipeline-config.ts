@@ -206,6 +206,28 @@ export const pipelineConfigSchema = z
           .describe('Keep a weak (query, document) pair iff BM25 ranks its document in the top k for the weak query'),
         k1: z.number().positive().default(0.9).describe('BM25 k1 (term-frequency saturation) of the index used by the weak filter and the BM25 baseline'),
         b: z.number().min(0).max(1).default(0.4).describe('BM25 b (document-length normalisation, 0 = none, 1 = full) of the same index'),
+        maxOverlap: z
+          .number()
+          .min(0)
+          .max(1)
+          .nullable()
+          .default(null)
+          .describe("Copy filter, after BM25: drop a kept pair whose query has more than this share of its words in the source document; null = no limit. SciFact's real claims average 0.59"),
+        maxSpanShare: z
+          .number()
+          .min(0)
+          .max(1)
+          .nullable()
+          .default(null)
+          .describe('Copy filter, after BM25: drop a kept pair whose longest run of words copied verbatim from the source document is more than this share of the query; null = no limit'),
+        denseTopK: z
+          .number()
+          .int()
+          .positive()
+          .max(1000)
+          .nullable()
+          .default(null)
+          .describe('Dense round-trip filter, after the copy filter: keep a pair only if the starting encoder ranks its source document in the top k of the whole corpus for its query; null = off'),
       })
       .strict()
       .prefault({}),
@@ -268,6 +290,45 @@ export const pipelineConfigSchema = z
             "How weak pairs meet labeled ones: 'mixed' shuffles labeled and weak pairs together for every epoch (the authors' recipe); 'weak-first' trains weakEpochs on the weak pairs, then the configured epochs on the labeled pairs from that encoder",
           ),
         weakEpochs: z.number().int().positive().default(1).describe("Epochs over the weak pairs before the labeled epochs (weakSchedule 'weak-first' only)"),
+        devQueries: z
+          .enum(['held-out', 's-eval'])
+          .default('held-out')
+          .describe(
+            "Which labeled queries select the epoch: 'held-out' holds out devFraction of S_train + S_eval and trains on the rest; 's-eval' uses every S_eval query as the dev set and trains on S_train alone, as the method lays out",
+          ),
+        devCandidates: z
+          .number()
+          .int()
+          .positive()
+          .max(1000)
+          .nullable()
+          .default(null)
+          .describe('With devCorpusSize set: the dev corpus also holds the BM25 top this-many documents of every dev query (the hard distractors) before the seeded sample fills it; null = judged documents and the sample only'),
+        hardNegatives: z
+          .number()
+          .int()
+          .min(0)
+          .max(8)
+          .default(0)
+          .describe('BM25-mined hard negatives per training pair, added to the in-batch negatives of the contrastive loss (judged positives of any query in the batch are never used); 0 = in-batch negatives only'),
+        negativeDepth: z
+          .number()
+          .int()
+          .positive()
+          .max(1000)
+          .default(30)
+          .describe("Hard negatives are drawn, seeded, from a pair's query's BM25 top this-many documents, its positives excluded"),
+        seeds: z
+          .number()
+          .int()
+          .positive()
+          .max(10)
+          .default(1)
+          .describe('Training runs of every retriever, each with its own seed for the pair order and the negatives (seed, seed + 1, ...); the report gives means, 95% CIs and paired tests pooled over them'),
+        hybrid: z
+          .boolean()
+          .default(false)
+          .describe("true adds, for every trained retriever, BM25 fused with it (min-max normalised scores, the dense weight chosen on the dev queries) as a system of its own, a candidate of the promotion gate"),
       })
       .strict()
       .prefault({}),

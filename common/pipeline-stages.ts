@@ -47,6 +47,11 @@ export const lastSuccessSchema = z.object({
       encoder: artifactRefSchema,
       encoderConfig: artifactRefSchema,
       devScore: z.number(),
+      hybrid: z.object({ denseWeight: z.number().min(0).max(1) }).optional().describe("Present: what is served is BM25 fused with this encoder at this dense weight (min-max normalised scores)"),
+      dev: z
+        .object({ queryIds: z.array(z.string()), ndcg10: z.array(z.number()) })
+        .optional()
+        .describe('Per-query dev nDCG@10 of what is served: the paired test of the next run compares against it'),
     })
     .optional(),
 });
@@ -66,6 +71,11 @@ export const systemEvaluationSchema = z.object({
   metrics: metricsSchema,
   run: artifactRefSchema.describe('TREC run file'),
   perQuery: artifactRefSchema.describe('per-query scores (JSON) for significance tests'),
+  replicate: z.number().int().nonnegative().optional().describe("The training replicate (retriever.seeds) of the system's retriever; absent = 0"),
+  hybrid: z
+    .object({ denseWeight: z.number().min(0).max(1).describe("Weight of the dense retriever's min-max normalised scores; BM25's is 1 minus it") })
+    .optional()
+    .describe('Present: BM25 fused with this system\'s retriever at the weight chosen on the dev queries'),
 });
 export type SystemEvaluation = z.infer<typeof systemEvaluationSchema>;
 
@@ -89,11 +99,24 @@ export interface StageTiming {
 }
 
 /** The promotion gate's decision: the new retriever replaces the one in service only if its dev score is not worse. */
+interface GateEntry {
+  readonly runId: string;
+  readonly system: 'wo' | 'inpars' | 'sptar';
+  readonly devScore: number;
+  /** The training replicate (retriever.seeds); absent = 0. */
+  readonly replicate?: number;
+  /** Present: BM25 fused with the retriever at this dense weight. */
+  readonly hybrid?: { readonly denseWeight: number };
+}
+
 export interface PromotionDecision {
   readonly promoted: boolean;
-  readonly candidate: { readonly runId: string; readonly system: 'wo' | 'inpars' | 'sptar'; readonly devScore: number };
+  readonly candidate: GateEntry;
   /** The retriever in service before this run; null on the first run of a run name. */
-  readonly incumbent: { readonly runId: string; readonly system: 'wo' | 'inpars' | 'sptar'; readonly devScore: number } | null;
+  readonly incumbent: GateEntry | null;
+  /** Paired test of candidate minus incumbent on per-query dev nDCG@10, when both were scored on the same queries. */
+  readonly test?: { readonly meanDifference: number; readonly p: number; readonly queries: number } | null;
+  readonly reason?: string;
 }
 
 /** The activities of a stage that runs several (one per example group, retriever or evaluated system). */

@@ -12,7 +12,10 @@ export type PromptTuningConfig = Pick<PipelineConfig, 'llm' | 'promptTuning' | '
   readonly exampleFilter: Pick<PipelineConfig['exampleFilter'], 'groups'>;
 };
 export type ExampleGroupConfig = Pick<PipelineConfig, 'llm' | 'promptTuning' | 'reuseArtifacts'>;
-export type RetrieverConfig = Pick<PipelineConfig, 'retriever' | 'seed' | 'encoder' | 'reuseArtifacts'>;
+export type RetrieverConfig = Pick<PipelineConfig, 'retriever' | 'seed' | 'encoder' | 'reuseArtifacts'> & {
+  /** The filters that refine the BM25-kept weak pairs before training (none set: the kept pairs as they are). */
+  readonly weakFilter?: Pick<PipelineConfig['weakFilter'], 'maxOverlap' | 'maxSpanShare' | 'denseTopK'>;
+};
 export type DenseEvaluationConfig = Pick<PipelineConfig, 'encoder' | 'reuseArtifacts'> & {
   readonly retriever: Pick<PipelineConfig['retriever'], 'maxSequenceLength'>;
 };
@@ -23,7 +26,13 @@ export function stageConfigs(c: PipelineConfig) {
     bm25: { reuseArtifacts: c.reuseArtifacts, weakFilter: { backend: c.weakFilter.backend, k1: c.weakFilter.k1, b: c.weakFilter.b } } satisfies Bm25Config,
     promptTuning: { llm: c.llm, promptTuning: c.promptTuning, seed: c.seed, reuseArtifacts: c.reuseArtifacts, exampleFilter: { groups: c.exampleFilter.groups } } satisfies PromptTuningConfig,
     exampleGroup: { llm: c.llm, promptTuning: c.promptTuning, reuseArtifacts: c.reuseArtifacts } satisfies ExampleGroupConfig,
-    retriever: { retriever: c.retriever, seed: c.seed, encoder: c.encoder, reuseArtifacts: c.reuseArtifacts } satisfies RetrieverConfig,
+    retriever: {
+      retriever: c.retriever,
+      seed: c.seed,
+      encoder: c.encoder,
+      reuseArtifacts: c.reuseArtifacts,
+      weakFilter: { maxOverlap: c.weakFilter.maxOverlap, maxSpanShare: c.weakFilter.maxSpanShare, denseTopK: c.weakFilter.denseTopK },
+    } satisfies RetrieverConfig,
     denseEvaluation: { encoder: c.encoder, reuseArtifacts: c.reuseArtifacts, retriever: { maxSequenceLength: c.retriever.maxSequenceLength } } satisfies DenseEvaluationConfig,
   };
 }

@@ -19,6 +19,7 @@ import type { LastSuccess, PipelineProgress, PreparedData, PromotionDecision, St
 import type { RetrieverSystem, TrainedRetriever } from '../common/retriever-types.ts';
 import { SPTAR_CONFIG_HASH, SPTAR_DATASET, SPTAR_PROGRESS, SPTAR_STAGE } from '../common/search-attributes.ts';
 import { stageConfigs } from '../common/stage-configs.ts';
+import type { GateDecision, ServedCandidate } from '../lib/sptar/promotion-gate.ts';
 import { IO_LONG, IO_SHORT, modelActivityOptions } from './activity-profiles.ts';
 import { generateWeakQueriesWorkflow } from './generation-workflow.ts';
 
@@ -70,6 +71,8 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
   let exampleGroupLosses: number[] | undefined;
   const retrievers: TrainedRetriever[] = [];
   let promotion: PromotionDecision | null = null;
+  // The retriever the promotion gate would serve (its encoder is what a promoted run records).
+  let served: TrainedRetriever | undefined;
   const timings: StageTiming[] = [];
   const refiltered: { system: 'sptar' | 'inpars'; ref: ArtifactRef }[] = [];
   let stageStartedAt = startedAt;
@@ -215,32 +218,76 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
       ...refiltered.filter((p) => p.system === system).map((p) => p.ref),
     ];
     const systems: RetrieverSystem[] = withLlm ? ['wo', 'inpars', 'sptar'] : ['wo'];
-    stageTasks = { unit: 'retrievers', done: 0, total: systems.length };
+    const r = config.retriever;
+    // Replicates 1.. (retriever.seeds) follow replicate 0 of every system, so one seed schedules what it always did.
+    const replicates = Array.from({ length: r.seeds }, (_, i) => i);
+    const readsIndex = r.hardNegatives > 0 || r.hybrid || (r.devCandidates !== null && r.devCorpusSize !== null);
+    stageTasks = { unit: 'retrievers', done: 0, total: systems.length * replicates.length };
     // Independent trainings: scheduled together, run as model workers free up.
     retrievers.push(
       ...(await Promise.all(
-        systems.map((system) => ml.trainRetriever({ config: slices.retriever, scope, prepared, system, weakPairs: system === 'wo' ? [] : weakPairsFor(system) }).then(taskDone)),
+        replicates.flatMap((replicate) =>
+          systems.map((system) =>
+            ml
+              .trainRetriever({
+                config: slices.retriever,
+                scope,
+                prepared,
+                system,
+                weakPairs: system === 'wo' ? [] : weakPairsFor(system),
+                ...(replicate > 0 ? { replicate } : {}),
+                ...(readsIndex ? { index: bm25Index } : {}),
+              })
+              .then(taskDone),
+          ),
+        ),
       )),
     );
-    for (const r of retrievers) artifacts.push(r.encoder, r.encoderConfig);
+    for (const t of retrievers) artifacts.push(t.encoder, t.encoderConfig);
 
     enter('evaluate');
-    stageTasks = { unit: 'systems', done: 0, total: 1 + retrievers.length };
+    const fused = retrievers.filter((t) => t.dev?.fusion !== undefined);
+    stageTasks = { unit: 'systems', done: 0, total: 1 + retrievers.length + fused.length };
+    const dense = await Promise.all([
+      ml.evaluateDense({ config: slices.denseEvaluation, scope, prepared, system: 'zero-shot' }).then(taskDone),
+      ...retrievers.map((t) =>
+        ml.evaluateDense({ config: slices.denseEvaluation, scope, prepared, system: t.system, encoder: t.encoder }).then((e) => taskDone(t.replicate ? { ...e, replicate: t.replicate } : e)),
+      ),
+    ]);
+    evaluations.push(...dense);
+    // Hybrids: BM25's test run fused with each retriever's at the weight its dev queries chose.
+    const bm25Evaluation = evaluations.find((e) => e.system === 'bm25')!;
     evaluations.push(
-      ...(await Promise.all([
-        ml.evaluateDense({ config: slices.denseEvaluation, scope, prepared, system: 'zero-shot' }).then(taskDone),
-        ...retrievers.map((r) => ml.evaluateDense({ config: slices.denseEvaluation, scope, prepared, system: r.system, encoder: r.encoder }).then(taskDone)),
-      ])),
+      ...(await Promise.all(
+        fused.map((t) =>
+          ml
+            .evaluateHybrid({ scope, prepared, bm25: bm25Evaluation, dense: dense[1 + retrievers.indexOf(t)]!, denseWeight: t.dev!.fusion!.denseWeight })
+            .then(taskDone),
+        ),
+      )),
     );
 
-    // Promotion gate: the run's retriever (SPTAR when augmenting) replaces the one in service only if its dev
-    // score is not worse.
-    const candidate = retrievers.at(-1)!;
+    // Promotion gate: the candidate system's best retriever on dev (any replicate, dense or hybrid) replaces the one
+    // in service only on a significant dev gain (paired test on the same dev queries).
+    const candidateSystem = retrievers.at(-1)!.system;
     const incumbent = previous?.promoted ?? null;
+    // Executions started before the paired gate compared the dev means of the last system's first retriever.
+    const { candidate, decision } = patched('promotion-paired-test')
+      ? await io.decidePromotion({ trained: retrievers.filter((t) => t.system === candidateSystem), incumbent, seed: config.seed, alpha: 0.05 })
+      : rawGate(retrievers.at(-1)!, incumbent);
+    served = retrievers.find((t) => t.system === candidate.system && (t.replicate ?? 0) === candidate.replicate);
     promotion = {
-      promoted: incumbent === null || candidate.bestDevScore >= incumbent.devScore,
-      candidate: { runId: info.workflowId, system: candidate.system, devScore: candidate.bestDevScore },
-      incumbent: incumbent && { runId: incumbent.runId, system: incumbent.system, devScore: incumbent.devScore },
+      promoted: decision.promoted,
+      candidate: {
+        runId: info.workflowId,
+        system: candidate.system,
+        devScore: candidate.devScore,
+        ...(candidate.replicate > 0 ? { replicate: candidate.replicate } : {}),
+        ...(candidate.hybrid ? { hybrid: candidate.hybrid } : {}),
+      },
+      incumbent: incumbent && { runId: incumbent.runId, system: incumbent.system, devScore: incumbent.devScore, ...(incumbent.hybrid ? { hybrid: incumbent.hybrid } : {}) },
+      test: decision.test,
+      reason: decision.reason,
     };
   }
 
@@ -263,10 +310,18 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
   upsertMemo({ report: `${report.location}/${report.html?.key ?? report.markdown.key}`, reportKey: report.markdown.key });
 
   if (patched('record-last-success')) {
-    const candidate = retrievers.at(-1);
+    const candidate = served;
     const promoted: LastSuccess['promoted'] =
       promotion?.promoted && candidate
-        ? { runId: info.workflowId, system: candidate.system, encoder: candidate.encoder, encoderConfig: candidate.encoderConfig, devScore: candidate.bestDevScore }
+        ? {
+            runId: info.workflowId,
+            system: candidate.system,
+            encoder: candidate.encoder,
+            encoderConfig: candidate.encoderConfig,
+            devScore: promotion.candidate.devScore,
+            ...(promotion.candidate.hybrid ? { hybrid: promotion.candidate.hybrid } : {}),
+            ...(candidate.dev ? { dev: { queryIds: candidate.dev.queryIds, ndcg10: promotion.candidate.hybrid ? candidate.dev.fusion!.ndcg10 : candidate.dev.ndcg10 } } : {}),
+          }
         : previous?.promoted;
     await io.recordSuccess({
       runName: config.runName,
@@ -288,4 +343,10 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
   // Report results recorded before the HTML report existed have none.
   const html: ArtifactRef | undefined = report.html;
   return { prepared, evaluations, weakData, retrievers, promotion, reportKey, ...(html ? { reportHtmlKey: html.key } : {}) };
+}
+
+/** The gate of executions started before the paired test: the candidate's dev mean against the incumbent's. */
+function rawGate(t: TrainedRetriever, incumbent: LastSuccess['promoted'] | null): { candidate: ServedCandidate; decision: GateDecision } {
+  const promoted = incumbent == null || t.bestDevScore >= incumbent.devScore;
+  return { candidate: { system: t.system, replicate: t.replicate ?? 0, devScore: t.bestDevScore }, decision: { promoted, test: null, reason: promoted ? 'dev mean not worse' : 'dev mean worse' } };
 }

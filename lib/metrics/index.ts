@@ -1,3 +1,4 @@
+export { bootstrapMeanCi, meanOverSeeds, pairedBootstrapDiffCi, studentTCritical, tCi, type BootstrapOptions, type MeanCi } from './bootstrap.ts';
 export { evaluateRun } from './evaluate-run.ts';
 export type { MetricKind } from './query-metrics.ts';
 export { pairedRandomizationTest, pairedTTest } from './significance.ts';

@@ -47,8 +47,10 @@ export interface EncoderTrainingOptions {
 }
 
 /**
- * Multiple-negatives ranking loss over a batch of (query, positive document) pairs: every other document in the
- * batch is a negative; loss = mean over queries of cross-entropy of softmax(scale * cos(q_i, d_j)) at j = i.
+ * Multiple-negatives ranking loss over a batch of (query, positive document) pairs and optional hard negatives:
+ * documents 0..batch-1 are the queries' positives and any documents after them are hard negatives shared by the
+ * batch; every document but a query's own positive is its negative; loss = mean over queries of cross-entropy of
+ * softmax(scale * cos(q_i, d_j)) over all documents j at j = i.
  * Query and document go through the same encoder. Every weight is a graph input named by its HuggingFace name;
  * outputs are `loss` and `grad.<name>` for each of them (weightNames lists them).
  */
@@ -60,14 +62,17 @@ export function buildEncoderTrainingGraph(weights: WeightMap, cfg: BertConfig, o
   const prefix = bertPrefix(weights);
   const queryIds = b.input(N.queryIds, 'int64', ['batch', 'query_len']);
   const queryMask = b.input(N.queryMask, 'int64', ['batch', 'query_len']);
-  const docIds = b.input(N.docIds, 'int64', ['batch', 'doc_len']);
-  const docMask = b.input(N.docMask, 'int64', ['batch', 'doc_len']);
+  // The first `batch` documents are the queries' positives, in order; any further ones are hard negatives.
+  const docIds = b.input(N.docIds, 'int64', ['docs', 'doc_len']);
+  const docMask = b.input(N.docMask, 'int64', ['docs', 'doc_len']);
   const q = layers.l2Normalize(b, bertPooled(b, w, cfg, prefix, { inputIds: queryIds, attentionMask: queryMask }));
   const d = layers.l2Normalize(b, bertPooled(b, w, cfg, prefix, { inputIds: docIds, attentionMask: docMask }));
   const scores = op.scale(b, op.matmul(b, q, op.transpose(b, d, [1, 0])), options.scale ?? 20);
   const batch = op.squeeze(b, op.dimOf(b, queryIds, 0), [0]);
+  const docCount = op.squeeze(b, op.dimOf(b, docIds, 0), [0]);
   const index = op.range(b, b.scalar('int64', 0), batch, 'batch');
-  const diagonal = op.cast(b, op.equal(b, op.unsqueeze(b, index, [1]), op.unsqueeze(b, index, [0])), dtype);
+  const docIndex = op.range(b, b.scalar('int64', 0), docCount, 'docs');
+  const diagonal = op.cast(b, op.equal(b, op.unsqueeze(b, index, [1]), op.unsqueeze(b, docIndex, [0])), dtype);
   const picked = op.reduceSum(b, op.mul(b, op.logSoftmax(b, scores, -1), diagonal), [1], false);
   const loss = op.neg(b, op.reduceMean(b, picked, [0], false));
   const params: Value[] = [...w.used()];

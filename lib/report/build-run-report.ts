@@ -5,21 +5,14 @@ import type { PreparedData, PromotionDecision, StageTiming, SystemEvaluation, We
 import type { TrainedRetriever, WeakPairRow } from '../../common/retriever-types.ts';
 import { createPrng } from '../random/prng.ts';
 import { LengthCounter, wordCount } from './length-histogram.ts';
-import { compareAgainst, type PerQueryScores } from './paired-significance.ts';
+import { poolResults, replicateOf, SYSTEM_NAMES, type PooledComparison } from './pooled-results.ts';
 import { ReservoirSample } from './reservoir-sample.ts';
-import type { RunReport, WeakDataSection } from './run-report.ts';
+import type { GateEntrySection, RunReport, WeakDataSection } from './run-report.ts';
 import { summariseStageCosts, type CostRecord } from './stage-costs.ts';
 
-export const SYSTEM_NAMES: Record<SystemEvaluation['system'], string> = {
-  bm25: 'BM25',
-  'zero-shot': 'Zero-shot encoder',
-  wo: 'W/O (labeled pairs only)',
-  inpars: 'InPars-style',
-  sptar: 'SPTAR',
-};
+export { SYSTEM_NAMES } from './pooled-results.ts';
 
 /** Report settings: fixed, so every report of the same run shows the same samples and p-values. */
-const SIGNIFICANCE_TRIALS = 10_000;
 const SAMPLES_PER_SYSTEM = 20;
 export const DOCUMENT_PREVIEW_CHARS = 300;
 const LENGTH_BIN_WORDS = 2;
@@ -74,7 +67,7 @@ export interface RunReportInputs {
   readonly codeVersion: string;
   readonly prepared: PreparedData;
   readonly evaluations: readonly SystemEvaluation[];
-  /** Per-query nDCG@10 of each evaluation, in the same order. */
+  /** Per-query nDCG@10 of each evaluation, in the same order (`system` names it for messages). */
   readonly perQuery: readonly { readonly system: SystemEvaluation['system']; readonly queryIds: readonly string[]; readonly scores: readonly number[] }[];
   readonly weakData: readonly WeakDataTally[];
   /** The first characters of every sampled document, by id. */
@@ -88,22 +81,29 @@ export interface RunReportInputs {
   readonly artifacts: RunReport['artifacts'];
 }
 
+const significanceSection = (c: PooledComparison | null): RunReport['significance'] =>
+  c && { reference: c.reference, trials: c.trials, rows: c.rows, resamples: c.resamples, replicates: c.replicates };
+
 export function buildRunReport(r: RunReportInputs): RunReport {
   const p = r.prepared;
-  const scores = (system: SystemEvaluation['system']): PerQueryScores => {
-    const pq = r.perQuery.find((x) => x.system === system)!;
-    return { system: SYSTEM_NAMES[system], queryIds: [...pq.queryIds], scores: [...pq.scores] };
-  };
-  const sptar = r.evaluations.find((e) => e.system === 'sptar');
-  const others = r.evaluations.filter((e) => e.system !== 'sptar');
-  const significance =
-    sptar && others.length > 0
-      ? {
-          reference: SYSTEM_NAMES.sptar,
-          trials: SIGNIFICANCE_TRIALS,
-          rows: compareAgainst(scores('sptar'), others.map((e) => scores(e.system)), { seed: r.config.seed, trials: SIGNIFICANCE_TRIALS }),
-        }
-      : null;
+  if (r.perQuery.length !== r.evaluations.length) throw new RangeError(`${r.evaluations.length} evaluations but per-query scores of ${r.perQuery.length}`);
+  const pooled = poolResults({
+    evaluated: r.evaluations.map((evaluation, i) => ({ evaluation, queryIds: r.perQuery[i]!.queryIds, scores: r.perQuery[i]!.scores })),
+    retrievers: r.retrievers,
+    config: r.config,
+  });
+  const seeds = r.config.retriever.seeds;
+  // Replicates are named only when there are several of a system, so a one-seed run reads as it always did.
+  const replicatesOf = (system: string) => r.retrievers.filter((t) => t.system === system).length;
+  const retrieverName = (t: TrainedRetriever) => (replicatesOf(t.system) > 1 || replicateOf(t) > 0 ? `${SYSTEM_NAMES[t.system]}, replicate ${replicateOf(t)}` : SYSTEM_NAMES[t.system]);
+  const gateEntry = (e: PromotionDecision['candidate'], candidate: boolean): GateEntrySection => ({
+    runId: e.runId,
+    name: SYSTEM_NAMES[e.system],
+    devScore: e.devScore,
+    ...(e.replicate !== undefined || (candidate && seeds > 1) ? { replicate: e.replicate ?? 0 } : {}),
+    ...(candidate && (e.replicate !== undefined || seeds > 1) ? { seed: r.config.seed + (e.replicate ?? 0) } : {}),
+    ...(e.hybrid ? { hybrid: { denseWeight: e.hybrid.denseWeight } } : {}),
+  });
   const promotion = r.promotion;
   return {
     title: `SPTAR run ${r.runId}`,
@@ -121,22 +121,32 @@ export function buildRunReport(r: RunReportInputs): RunReport {
       'D_unlabeled shards': p.unlabeled.count,
       'rejected rows': p.counts.rejectedRows,
     },
-    systems: r.evaluations.map((e) => ({ name: SYSTEM_NAMES[e.system], metrics: e.metrics })),
-    significance,
+    systems: pooled.groups.map((g) => ({
+      name: g.name,
+      metrics: g.mean,
+      ...(g.variant === 'hybrid' ? { variant: g.variant } : {}),
+      ...(g.replicates.length > 1 ? { replicates: g.replicates.length, ndcg10Ci95: g.ndcg10Ci95 } : {}),
+    })),
+    significance: significanceSection(pooled.significance.dense),
+    hybridSignificance: significanceSection(pooled.significance.hybrid),
     weakData: r.weakData.map((t) => weakDataSection(t, r.previews)),
+    weakFilters: pooled.weakFilters,
     promptTuning: r.promptCurve && { bestEpoch: r.promptCurve.bestEpoch, evalLoss: r.promptCurve.curve.map((c) => ({ epoch: c.epoch, value: c.evalLoss })) },
     retrievers: r.retrievers.map((t) => ({
-      name: SYSTEM_NAMES[t.system],
+      name: retrieverName(t),
       bestEpoch: t.bestEpoch,
       bestDevScore: t.bestDevScore,
       devScore: t.curve.map((c) => ({ epoch: c.epoch, value: c.devScore })),
       weakEpochs: t.weakEpochs,
     })),
+    dev: r.retrievers.length > 0 ? { rows: pooled.dev, agreement: { spearman: pooled.agreement.spearman, points: pooled.agreement.points.length } } : null,
     stageCosts: r.timings.length > 0 || r.costs.length > 0 ? summariseStageCosts(r.costs, r.timings) : [],
     promotion: promotion && {
       promoted: promotion.promoted,
-      candidate: { runId: promotion.candidate.runId, name: SYSTEM_NAMES[promotion.candidate.system], devScore: promotion.candidate.devScore },
-      incumbent: promotion.incumbent && { runId: promotion.incumbent.runId, name: SYSTEM_NAMES[promotion.incumbent.system], devScore: promotion.incumbent.devScore },
+      candidate: gateEntry(promotion.candidate, true),
+      incumbent: promotion.incumbent && gateEntry(promotion.incumbent, false),
+      ...(promotion.test !== undefined ? { test: promotion.test } : {}),
+      ...(promotion.reason !== undefined ? { reason: promotion.reason } : {}),
     },
     artifacts: r.artifacts,
   };

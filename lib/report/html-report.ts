@@ -1,7 +1,27 @@
 // The run report as one self-contained HTML file: inline CSS and SVG charts, no scripts, nothing fetched, so it
 // opens offline from the artifact store. Every text passes through escapeHtml.
 import { escapeHtml as h } from './html-escape.ts';
-import { binLabel, fmt4, percent, pValue, seconds, signed4, unionEpochs, weakPhaseNote, type RunReport } from './run-report.ts';
+import {
+  agreementNote,
+  binLabel,
+  COPY_RATE_ROWS,
+  fmt4,
+  gateEntryLabel,
+  interval4,
+  METRICS_HYBRID_NOTE,
+  METRICS_SEEDS_NOTE,
+  percent,
+  pooledNote,
+  pValue,
+  seconds,
+  share,
+  signed4,
+  signedInterval4,
+  unionEpochs,
+  weakFilterSettings,
+  weakPhaseNote,
+  type RunReport,
+} from './run-report.ts';
 import { svgBarChart } from './svg-bar-chart.ts';
 import { svgLineChart } from './svg-line-chart.ts';
 
@@ -33,18 +53,60 @@ function table(id: string | null, header: readonly Cell[], rows: readonly (reado
 const figure = (svg: string): string => `<figure class="chart">${svg}</figure>`;
 
 function metricsSection(r: RunReport): string {
-  const rows = r.systems.map((s) => [s.name, ...[s.metrics.ndcg10, s.metrics.map100, s.metrics.recall100, s.metrics.mrr10].map((v) => ({ num: fmt4(v) })), { num: String(s.metrics.queries) }]);
-  const header: Cell[] = ['system', ...['nDCG@10', 'MAP@100', 'Recall@100', 'MRR@10', 'queries'].map((num) => ({ num }))];
-  return `<h2>Retrieval quality (test queries)</h2>${table('metrics', header, rows)}`;
+  const seeded = r.systems.some((s) => (s.replicates ?? 1) > 1);
+  const rows = r.systems.map((s) => [
+    s.name,
+    ...[s.metrics.ndcg10, s.metrics.map100, s.metrics.recall100, s.metrics.mrr10].map((v) => ({ num: fmt4(v) })),
+    { num: String(s.metrics.queries) },
+    ...(seeded ? [{ num: String(s.replicates ?? 1) }, { num: interval4(s.ndcg10Ci95) }] : []),
+  ]);
+  const header: Cell[] = ['system', ...['nDCG@10', 'MAP@100', 'Recall@100', 'MRR@10', 'queries', ...(seeded ? ['seeds', 'nDCG@10 95% CI (t, over seeds)'] : [])].map((num) => ({ num }))];
+  const notes = [...(seeded ? [METRICS_SEEDS_NOTE] : []), ...(r.systems.some((s) => s.variant === 'hybrid') ? [METRICS_HYBRID_NOTE] : [])];
+  return `<h2>Retrieval quality (test queries)</h2>${table('metrics', header, rows)}${notes.map((n) => `<p>${h(n)}</p>`).join('')}`;
+}
+
+type Significance = NonNullable<RunReport['significance']>;
+
+function significanceTables(s: Significance, id: string): string {
+  const ci = s.rows.some((x) => x.diffCi95);
+  const header: Cell[] = [
+    `${s.reference} vs`,
+    { num: s.reference },
+    { num: 'other' },
+    { num: 'mean difference' },
+    ...(ci ? [{ num: `95% CI (paired bootstrap${s.resamples ? `, ${s.resamples} resamples` : ''})` }] : []),
+    { num: `p (randomization, ${s.trials} trials)` },
+    { num: 'p (paired t-test)' },
+  ];
+  const rows = s.rows.map((x) => [
+    x.system,
+    { num: fmt4(x.referenceMean) },
+    { num: fmt4(x.otherMean) },
+    { num: signed4(x.meanDifference) },
+    ...(ci ? [{ num: signedInterval4(x.diffCi95) }] : []),
+    { num: pValue(x.randomizationP) },
+    { num: pValue(x.tTestP) },
+  ]);
+  return table(id, header, rows);
 }
 
 function significanceSection(r: RunReport): string {
   const s = r.significance;
-  if (!s || s.rows.length === 0) return '';
-  const n = s.rows[0]!.queries;
-  const header: Cell[] = [`${s.reference} vs`, { num: s.reference }, { num: 'other' }, { num: 'mean difference' }, { num: `p (randomization, ${s.trials} trials)` }, { num: 'p (paired t-test)' }];
-  const rows = s.rows.map((x) => [x.system, { num: fmt4(x.referenceMean) }, { num: fmt4(x.otherMean) }, { num: signed4(x.meanDifference) }, { num: pValue(x.randomizationP) }, { num: pValue(x.tTestP) }]);
-  return `<h2>Significance of ${h(s.reference)}'s differences</h2><p>nDCG@10, paired over ${n} test queries; two-sided tests.</p>${table('significance', header, rows)}`;
+  const hy = r.hybridSignificance;
+  const dense = s && s.rows.length > 0 ? s : null;
+  const hybrid = hy && hy.rows.length > 0 ? hy : null;
+  const first = dense ?? hybrid;
+  if (!first) return '';
+  const n = first.rows[0]!.queries;
+  const out = [`<h2>Significance of ${h(first.reference)}'s differences</h2><p>nDCG@10, paired over ${n} test queries; two-sided tests.</p>`];
+  if ((first.replicates ?? 1) > 1) out.push(`<p>${h(pooledNote(first))}</p>`);
+  if (dense) out.push(significanceTables(dense, 'significance'));
+  if (hybrid) {
+    out.push(`<h3>${h(hybrid.reference)} against the other hybrids and BM25</h3>`);
+    if (!dense && (hybrid.replicates ?? 1) > 1) out.push(`<p>${h(pooledNote(hybrid))}</p>`);
+    out.push(significanceTables(hybrid, 'hybrid-significance'));
+  }
+  return out.join('');
 }
 
 function weakDataSection(r: RunReport): string {
@@ -65,6 +127,43 @@ function weakDataSection(r: RunReport): string {
     }
   }
   return out.join('');
+}
+
+function weakFilterSection(r: RunReport): string {
+  const w = r.weakFilters;
+  if (!w || w.rows.length === 0) return '';
+  const retention = table(
+    'weak-filters',
+    ['system', { num: 'BM25 kept' }, { num: 'after copy filter' }, { num: 'after dense round trip' }],
+    w.rows.map((x) => [x.name, { num: String(x.bm25Kept) }, { num: `${x.afterCopyFilter} (${share(x.copyFilterShare)})` }, { num: `${x.afterDenseRoundTrip} (${share(x.denseRoundTripShare)})` }]),
+  );
+  const copy = table(
+    'copy-rates',
+    ['system', 'queries', { num: 'pairs' }, { num: 'mean word overlap' }, { num: 'mean verbatim span share' }, { num: 'one verbatim span (3+ words)' }],
+    w.rows.flatMap((x) =>
+      COPY_RATE_ROWS.map(([key, label]) => {
+        const c = x.copyRate[key];
+        return [x.name, label, { num: String(c.pairs) }, { num: share(c.meanOverlap) }, { num: share(c.meanSpanShare) }, { num: share(c.spanCopyRate) }];
+      }),
+    ),
+  );
+  return `<h2>Weak-pair filters after BM25</h2><p>${h(weakFilterSettings(w))}</p>${retention}<h3>Copy rates: how much of each query is copied from its document</h3>${copy}`;
+}
+
+function devSection(r: RunReport): string {
+  const d = r.dev;
+  if (!d || d.rows.length === 0) return '';
+  const fused = d.rows.some((x) => x.fusion);
+  const header: Cell[] = [
+    'retriever',
+    ...['replicate', 'seed', 'dev queries', 'dev nDCG@10', '95% CI (bootstrap)', ...(fused ? ['hybrid dense weight', 'hybrid dev nDCG@10', 'hybrid 95% CI'] : [])].map((num) => ({ num })),
+  ];
+  const rows = d.rows.map((x) => {
+    const f = x.fusion;
+    const hybrid = fused ? (f ? [f.denseWeight.toFixed(2), fmt4(f.devScore), interval4(f.ci95)] : ['', '', '']) : [];
+    return [x.name, ...[String(x.replicate), String(x.seed), String(x.queries), fmt4(x.devScore), interval4(x.ci95), ...hybrid].map((num) => ({ num }))];
+  });
+  return `<h2>Dev queries</h2>${table('dev', header, rows)}<p>${h(agreementNote(d.agreement))}</p>`;
 }
 
 function curvesSection(r: RunReport): string {
@@ -91,9 +190,11 @@ function promotionSection(r: RunReport): string {
   if (!p) return '';
   const c = p.candidate;
   const items = [
-    `candidate: ${h(c.name)} of run <code>${h(c.runId)}</code>, dev nDCG@10 ${fmt4(c.devScore)}`,
-    p.incumbent ? `in service before: ${h(p.incumbent.name)} of run <code>${h(p.incumbent.runId)}</code>, dev nDCG@10 ${fmt4(p.incumbent.devScore)}` : 'in service before: none (first run of this run name)',
+    `candidate: ${h(gateEntryLabel(c))} of run <code>${h(c.runId)}</code>, dev nDCG@10 ${fmt4(c.devScore)}`,
+    p.incumbent ? `in service before: ${h(gateEntryLabel(p.incumbent))} of run <code>${h(p.incumbent.runId)}</code>, dev nDCG@10 ${fmt4(p.incumbent.devScore)}` : 'in service before: none (first run of this run name)',
+    ...(p.test ? [`paired test on ${p.test.queries} dev queries (candidate − in service): mean difference ${signed4(p.test.meanDifference)}, p (randomization) ${pValue(p.test.p)}`] : []),
     `decision: <strong>${p.promoted ? 'promoted' : 'not promoted'}</strong>`,
+    ...(p.reason ? [`reason: ${h(p.reason)}`] : []),
   ];
   return `<h2>Promotion</h2><ul id="promotion">${items.map((i) => `<li>${i}</li>`).join('')}</ul>`;
 }
@@ -116,7 +217,9 @@ export function renderHtmlReport(r: RunReport): string {
     metricsSection(r),
     significanceSection(r),
     weakDataSection(r),
+    weakFilterSection(r),
     curvesSection(r),
+    devSection(r),
     promotionSection(r),
     costSection(r),
     '<h2>Data</h2>',

@@ -1,6 +1,27 @@
 // The run report as Markdown: what ran, on what data, how each system scored, and (when the run produced them)
-// significance, weak data, training curves, promotion and per-stage costs.
-import { binLabel, fmt4, percent, pValue, seconds, signed4, unionEpochs, weakPhaseNote, type RunReport } from './run-report.ts';
+// significance (pooled over training replicates, dense and hybrid), weak data and its filters, training curves, dev
+// scores, promotion and per-stage costs.
+import {
+  agreementNote,
+  binLabel,
+  COPY_RATE_ROWS,
+  fmt4,
+  gateEntryLabel,
+  interval4,
+  METRICS_HYBRID_NOTE,
+  METRICS_SEEDS_NOTE,
+  pooledNote,
+  percent,
+  pValue,
+  seconds,
+  share,
+  signed4,
+  signedInterval4,
+  unionEpochs,
+  weakFilterSettings,
+  weakPhaseNote,
+  type RunReport,
+} from './run-report.ts';
 
 export type { RunReport } from './run-report.ts';
 
@@ -9,16 +30,53 @@ function markdownCell(text: string): string {
   return text.replace(/\s+/g, ' ').trim().replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-function significanceSection(r: RunReport, lines: string[]): void {
-  const s = r.significance;
-  if (!s || s.rows.length === 0) return;
-  const n = s.rows[0]!.queries;
-  lines.push(`## Significance of ${s.reference}'s differences (nDCG@10, paired over ${n} test queries)`, '');
+type Significance = NonNullable<RunReport['significance']>;
+
+/** The p-value table and, when the rows carry them, the bootstrap CIs of the differences. */
+function significanceTables(s: Significance, lines: string[]): void {
   lines.push(`| ${s.reference} vs | ${s.reference} | other | mean difference | p (randomization, ${s.trials} trials) | p (paired t-test) |`, '|---|---:|---:|---:|---:|---:|');
   for (const row of s.rows) {
     lines.push(`| ${row.system} | ${fmt4(row.referenceMean)} | ${fmt4(row.otherMean)} | ${signed4(row.meanDifference)} | ${pValue(row.randomizationP)} | ${pValue(row.tTestP)} |`);
   }
   lines.push('');
+  if (s.rows.some((row) => row.diffCi95)) {
+    lines.push(`| ${s.reference} vs | mean difference | 95% CI (paired bootstrap${s.resamples ? `, ${s.resamples} resamples` : ''}) |`, '|---|---:|---:|');
+    for (const row of s.rows) lines.push(`| ${row.system} | ${signed4(row.meanDifference)} | ${signedInterval4(row.diffCi95)} |`);
+    lines.push('');
+  }
+}
+
+function significanceSection(r: RunReport, lines: string[]): void {
+  const s = r.significance;
+  const hy = r.hybridSignificance;
+  const dense = s && s.rows.length > 0 ? s : null;
+  const hybrid = hy && hy.rows.length > 0 ? hy : null;
+  const first = dense ?? hybrid;
+  if (!first) return;
+  const n = first.rows[0]!.queries;
+  lines.push(`## Significance of ${first.reference}'s differences (nDCG@10, paired over ${n} test queries)`, '');
+  if ((first.replicates ?? 1) > 1) lines.push(pooledNote(first), '');
+  if (dense) significanceTables(dense, lines);
+  if (hybrid) {
+    lines.push(`### ${hybrid.reference} against the other hybrids and BM25`, '');
+    if (!dense && (hybrid.replicates ?? 1) > 1) lines.push(pooledNote(hybrid), '');
+    significanceTables(hybrid, lines);
+  }
+}
+
+/** With several training replicates the table gains the seed count and a t-CI of nDCG@10 over the replicates. */
+function metricsSection(r: RunReport, lines: string[]): void {
+  const seeded = r.systems.some((s) => (s.replicates ?? 1) > 1);
+  lines.push('## Retrieval quality (test queries)', '');
+  lines.push(`| system | nDCG@10 | MAP@100 | Recall@100 | MRR@10 | queries |${seeded ? ' seeds | nDCG@10 95% CI (t, over seeds) |' : ''}`, `|---|---:|---:|---:|---:|---:|${seeded ? '---:|---:|' : ''}`);
+  for (const s of r.systems) {
+    const m = s.metrics;
+    const seeds = seeded ? ` ${s.replicates ?? 1} | ${interval4(s.ndcg10Ci95)} |` : '';
+    lines.push(`| ${s.name} | ${fmt4(m.ndcg10)} | ${fmt4(m.map100)} | ${fmt4(m.recall100)} | ${fmt4(m.mrr10)} | ${m.queries} |${seeds}`);
+  }
+  lines.push('');
+  if (seeded) lines.push(METRICS_SEEDS_NOTE, '');
+  if (r.systems.some((s) => s.variant === 'hybrid')) lines.push(METRICS_HYBRID_NOTE, '');
 }
 
 function weakDataSection(r: RunReport, lines: string[]): void {
@@ -44,6 +102,38 @@ function weakDataSection(r: RunReport, lines: string[]): void {
       lines.push('');
     }
   }
+}
+
+function weakFilterSection(r: RunReport, lines: string[]): void {
+  const w = r.weakFilters;
+  if (!w || w.rows.length === 0) return;
+  lines.push('## Weak-pair filters after BM25', '', weakFilterSettings(w), '');
+  lines.push('| system | BM25 kept | after copy filter | after dense round trip |', '|---|---:|---:|---:|');
+  for (const x of w.rows) lines.push(`| ${x.name} | ${x.bm25Kept} | ${x.afterCopyFilter} (${share(x.copyFilterShare)}) | ${x.afterDenseRoundTrip} (${share(x.denseRoundTripShare)}) |`);
+  lines.push('', '### Copy rates: how much of each query is copied from its document', '');
+  lines.push('| system | queries | pairs | mean word overlap | mean verbatim span share | one verbatim span (3+ words) |', '|---|---|---:|---:|---:|---:|');
+  for (const x of w.rows) {
+    for (const [key, label] of COPY_RATE_ROWS) {
+      const c = x.copyRate[key];
+      lines.push(`| ${x.name} | ${label} | ${c.pairs} | ${share(c.meanOverlap)} | ${share(c.meanSpanShare)} | ${share(c.spanCopyRate)} |`);
+    }
+  }
+  lines.push('');
+}
+
+function devSection(r: RunReport, lines: string[]): void {
+  const d = r.dev;
+  if (!d || d.rows.length === 0) return;
+  const fused = d.rows.some((x) => x.fusion);
+  lines.push('## Dev queries', '');
+  const hybridHeader = fused ? ' hybrid dense weight | hybrid dev nDCG@10 | hybrid 95% CI |' : '';
+  lines.push(`| retriever | replicate | seed | dev queries | dev nDCG@10 | 95% CI (bootstrap) |${hybridHeader}`, `|---|---:|---:|---:|---:|---:|${fused ? '---:|---:|---:|' : ''}`);
+  for (const x of d.rows) {
+    const f = x.fusion;
+    const hybrid = fused ? (f ? ` ${f.denseWeight.toFixed(2)} | ${fmt4(f.devScore)} | ${interval4(f.ci95)} |` : ' | | |') : '';
+    lines.push(`| ${x.name} | ${x.replicate} | ${x.seed} | ${x.queries} | ${fmt4(x.devScore)} | ${interval4(x.ci95)} |${hybrid}`);
+  }
+  lines.push('', agreementNote(d.agreement), '');
 }
 
 function curvesSection(r: RunReport, lines: string[]): void {
@@ -73,9 +163,12 @@ function promotionSection(r: RunReport, lines: string[]): void {
   if (!p) return;
   lines.push('## Promotion', '');
   const c = p.candidate;
-  lines.push(`- candidate: ${c.name} of run \`${c.runId}\`, dev nDCG@10 ${fmt4(c.devScore)}`);
-  lines.push(p.incumbent ? `- in service before: ${p.incumbent.name} of run \`${p.incumbent.runId}\`, dev nDCG@10 ${fmt4(p.incumbent.devScore)}` : '- in service before: none (first run of this run name)');
-  lines.push(`- decision: ${p.promoted ? '**promoted**' : '**not promoted** (dev score worse than the one in service)'}`, '');
+  lines.push(`- candidate: ${gateEntryLabel(c)} of run \`${c.runId}\`, dev nDCG@10 ${fmt4(c.devScore)}`);
+  lines.push(p.incumbent ? `- in service before: ${gateEntryLabel(p.incumbent)} of run \`${p.incumbent.runId}\`, dev nDCG@10 ${fmt4(p.incumbent.devScore)}` : '- in service before: none (first run of this run name)');
+  if (p.test) lines.push(`- paired test on ${p.test.queries} dev queries (candidate − in service): mean difference ${signed4(p.test.meanDifference)}, p (randomization) ${pValue(p.test.p)}`);
+  lines.push(`- decision: ${p.promoted ? '**promoted**' : p.reason ? '**not promoted**' : '**not promoted** (dev score worse than the one in service)'}`);
+  if (p.reason) lines.push(`- reason: ${markdownCell(p.reason)}`);
+  lines.push('');
 }
 
 function costSection(r: RunReport, lines: string[]): void {
@@ -88,16 +181,12 @@ function costSection(r: RunReport, lines: string[]): void {
 
 export function renderMarkdownReport(r: RunReport): string {
   const lines: string[] = [`# ${r.title}`, '', `Dataset: **${r.dataset}**. Code version: \`${r.codeVersion}\`.`, ''];
-  lines.push('## Retrieval quality (test queries)', '');
-  lines.push('| system | nDCG@10 | MAP@100 | Recall@100 | MRR@10 | queries |', '|---|---:|---:|---:|---:|---:|');
-  for (const s of r.systems) {
-    const m = s.metrics;
-    lines.push(`| ${s.name} | ${fmt4(m.ndcg10)} | ${fmt4(m.map100)} | ${fmt4(m.recall100)} | ${fmt4(m.mrr10)} | ${m.queries} |`);
-  }
-  lines.push('');
+  metricsSection(r, lines);
   significanceSection(r, lines);
   weakDataSection(r, lines);
+  weakFilterSection(r, lines);
   curvesSection(r, lines);
+  devSection(r, lines);
   promotionSection(r, lines);
   costSection(r, lines);
   lines.push('## Data', '', '| what | count |', '|---|---:|');

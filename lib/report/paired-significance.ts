@@ -1,5 +1,7 @@
 // SPTAR against every other system on the same test queries: per-query nDCG@10 differences, tested with the
-// paired randomisation test (seeded) and the paired t-test from lib/metrics.
+// paired randomisation test (seeded) and the paired t-test from lib/metrics, with a paired bootstrap CI of the mean
+// difference when asked for.
+import { pairedBootstrapDiffCi } from '../metrics/bootstrap.ts';
 import { pairedRandomizationTest, pairedTTest } from '../metrics/significance.ts';
 import { createPrng } from '../random/prng.ts';
 
@@ -19,11 +21,15 @@ export interface SignificanceRow {
   readonly randomizationP: number;
   /** null when there are fewer than two queries. */
   readonly tTestP: number | null;
+  /** 95% paired bootstrap CI of the mean difference (resampled queries); present when `resamples` was given. */
+  readonly diffCi95?: { readonly low: number; readonly high: number };
 }
 
 interface SignificanceOptions {
   readonly seed: number;
   readonly trials: number;
+  /** Bootstrap resamples for the CI of each mean difference; absent = no CI. */
+  readonly resamples?: number;
 }
 
 /** Scores of `other` in the query order of `reference`; both must cover the same judged queries. */
@@ -52,6 +58,11 @@ export function compareAgainst(reference: PerQueryScores, others: readonly PerQu
     const a = reference.scores;
     const random = createPrng(options.seed, `report/significance/${reference.system}/${other.system}`).next;
     const perm = pairedRandomizationTest(a, b, { random, trials: options.trials });
+    const resamples = options.resamples;
+    const ci =
+      resamples === undefined
+        ? undefined
+        : pairedBootstrapDiffCi(a, b, { seed: createPrng(options.seed, `report/bootstrap/${reference.system}/${other.system}`).nextUint32(), resamples, level: 0.95 });
     return {
       system: other.system,
       queries: a.length,
@@ -60,6 +71,7 @@ export function compareAgainst(reference: PerQueryScores, others: readonly PerQu
       meanDifference: perm.meanDifference,
       randomizationP: perm.p,
       tTestP: a.length >= 2 ? pairedTTest(a, b).p : null,
+      ...(ci ? { diffCi95: { low: ci.low, high: ci.high } } : {}),
     };
   });
 }

@@ -5,7 +5,8 @@ import type { ProgressBeat } from '../../common/activity-progress.ts';
 import type { Metrics } from '../../common/pipeline-stages.ts';
 import type { DenseEvaluationConfig } from '../../common/stage-configs.ts';
 import type { RankedList } from '../beir/index.ts';
-import { testMetrics, type evaluateRun } from '../metrics/index.ts';
+import { evaluateRun, rankForTrecEval, TEST_RUN_DEPTH, testMetrics } from '../metrics/index.ts';
+import { fuseMinMax } from '../retrieval/hybrid-fusion.ts';
 import { encoderMaxLength, type EncoderModel } from '../models/encoder-source.ts';
 import type { BertConfig } from '../models/model-config.ts';
 import type { SessionPlace } from '../models/model-sessions.ts';
@@ -42,6 +43,8 @@ export interface DenseEvaluation {
   readonly embeddings: EmbeddingMatrix;
 }
 
+type RunScores = ReadonlyMap<string, ReadonlyMap<string, number>>;
+
 const isEmbeddings = (c: CorpusTexts | EmbeddingMatrix): c is EmbeddingMatrix => 'data' in c;
 
 export async function evaluateDenseStage(config: DenseEvaluationConfig, model: EncoderModel, data: DenseEvaluationData, hooks: DenseEvaluationHooks = {}): Promise<DenseEvaluation> {
@@ -63,4 +66,12 @@ export async function evaluateDenseStage(config: DenseEvaluationConfig, model: E
   } finally {
     await encoder.release();
   }
+}
+
+/** BM25's run fused with a dense run (min-max normalised scores, `denseWeight` on the dense side), evaluated. */
+export function evaluateHybridStage(qrels: RunScores, bm25: RunScores, dense: RunScores, denseWeight: number): Omit<DenseEvaluation, 'embeddings'> {
+  const fused = fuseMinMax(bm25, dense, denseWeight, TEST_RUN_DEPTH);
+  const lists: RankedList[] = [...fused].map(([queryId, scores]) => ({ queryId, hits: rankForTrecEval(scores).map((d) => ({ id: d.id, score: d.score })) }));
+  const evaluation = evaluateRun(qrels, fused);
+  return { lists, evaluation, metrics: testMetrics(evaluation) };
 }

@@ -10,6 +10,7 @@ import { loadQrels, loadQueries, readCorpus } from '../beir/index.ts';
 import { parseJsonlLines } from '../beir/jsonl-rows.ts';
 import { createPrng, shuffled } from '../random/prng.ts';
 import { queriesWithText, type QueryText } from '../retrieval/dense-retrieval.ts';
+import { mineBm25Negatives, positivesByQuery } from './hard-negatives.ts';
 import type { TrainingPair } from './retriever-training.ts';
 
 /** query id -> document id -> relevance grade. */
@@ -62,10 +63,12 @@ export function devQueryIds(labeledQueryIds: Iterable<string>, fraction: number,
  * The documents dev queries search each epoch: the whole corpus, or (to bound the cost of an epoch on a large
  * corpus) every document judged for a dev query plus a seeded sample of the others, `size` in all.
  */
-export function devCorpusOf(corpus: CorpusTexts, devQrels: Judgements, size: number | null, seed: number): CorpusTexts {
+export function devCorpusOf(corpus: CorpusTexts, devQrels: Judgements, size: number | null, seed: number, distractors: Iterable<string> = []): CorpusTexts {
   if (size === null || size >= corpus.ids.length) return corpus;
   const judged = new Set<string>();
   for (const docs of devQrels.values()) for (const docId of docs.keys()) judged.add(docId);
+  // Hard distractors (the dev queries' BM25 top documents) join the judged ones before the sample fills the rest.
+  for (const docId of distractors) if (corpus.position.has(docId)) judged.add(docId);
   const others = shuffled(corpus.ids.filter((id) => !judged.has(id)), createPrng(seed, 'retriever-dev-corpus'));
   const keep = new Set([...judged, ...others.slice(0, Math.max(0, size - judged.size))]);
   const ids: string[] = [];
@@ -89,10 +92,39 @@ export interface DevSplit {
   readonly corpus: CorpusTexts;
 }
 
-export function devSplitOf(config: Pick<RetrieverConfig, 'retriever' | 'seed'>, labeled: Judgements, queryTexts: ReadonlyMap<string, string>, corpus: CorpusTexts): DevSplit {
-  const queryIds = devQueryIds(labeled.keys(), config.retriever.devFraction, config.seed);
+/** What choosing the dev split may read beyond the labeled data: S_eval's queries and a BM25 search. */
+export interface DevSplitSources {
+  /** S_eval's query ids ('s-eval' dev queries). */
+  readonly sEvalQueries?: ReadonlySet<string>;
+  /** BM25 over the corpus: the dev queries' hard distractors (retriever.devCandidates), hard negatives, fusion. */
+  readonly search?: (query: string, k: number) => readonly { readonly id: string; readonly score: number }[];
+}
+
+export function devSplitOf(
+  config: Pick<RetrieverConfig, 'retriever' | 'seed'>,
+  labeled: Judgements,
+  queryTexts: ReadonlyMap<string, string>,
+  corpus: CorpusTexts,
+  sources: DevSplitSources = {},
+): DevSplit {
+  const r = config.retriever;
+  let queryIds: Set<string>;
+  if (r.devQueries === 's-eval') {
+    const sEval = sources.sEvalQueries;
+    if (sEval === undefined) throw new ConfigError("retriever.devQueries 's-eval' needs S_eval's queries, which this caller did not give");
+    queryIds = new Set([...sEval].filter((q) => labeled.has(q)).sort());
+    if (queryIds.size === 0) throw new ConfigError("retriever.devQueries 's-eval': S_eval has no query with a relevant document; raise splits.evalQueries");
+    if (queryIds.size >= labeled.size) throw new ConfigError("retriever.devQueries 's-eval' leaves no labeled query to train on; raise splits.trainPairs");
+  } else queryIds = devQueryIds(labeled.keys(), r.devFraction, config.seed);
   const qrels = new Map([...queryIds].map((qid) => [qid, labeled.get(qid)!]));
-  return { queryIds, queries: queriesWithText(queryIds, queryTexts), qrels, corpus: devCorpusOf(corpus, qrels, config.retriever.devCorpusSize, config.seed) };
+  const queries = queriesWithText(queryIds, queryTexts);
+  let distractors: string[] = [];
+  if (r.devCandidates !== null && r.devCorpusSize !== null) {
+    const search = sources.search;
+    if (search === undefined) throw new ConfigError('retriever.devCandidates needs the BM25 index, which this caller did not give');
+    distractors = queries.flatMap((q) => search(q.text, r.devCandidates!).map((h) => h.id));
+  }
+  return { queryIds, queries, qrels, corpus: devCorpusOf(corpus, qrels, r.devCorpusSize, config.seed, distractors) };
 }
 
 /** One kept weak pair and the line of its artifact, for error messages. */
@@ -196,11 +228,14 @@ export interface RetrieverFiles {
 }
 
 /** The prepared corpus, the query texts and S_train + S_eval merged. */
-export async function readRetrieverFiles(files: RetrieverFiles): Promise<{ corpus: CorpusTexts; queryTexts: Map<string, string>; labeled: Map<string, Map<string, number>> }> {
+export async function readRetrieverFiles(
+  files: RetrieverFiles,
+): Promise<{ corpus: CorpusTexts; queryTexts: Map<string, string>; labeled: Map<string, Map<string, number>>; sEvalQueries: Set<string> }> {
   const corpus = await loadCorpusTexts(files.corpus);
   const queryTexts = (await loadQueries(files.queries)).value;
-  const labeled = mergeLabeled((await loadQrels(files.sTrain)).value, (await loadQrels(files.sEval)).value);
-  return { corpus, queryTexts, labeled };
+  const sEval = (await loadQrels(files.sEval)).value;
+  const labeled = mergeLabeled((await loadQrels(files.sTrain)).value, sEval);
+  return { corpus, queryTexts, labeled, sEvalQueries: new Set(sEval.keys()) };
 }
 
 /** Everything the training stage reads: the corpus, the training pairs and the dev split. */
@@ -208,14 +243,47 @@ export interface RetrieverTrainingData {
   readonly corpus: CorpusTexts;
   readonly pairs: TrainingPairs;
   readonly dev: DevSplit;
+  /** Mined hard negatives of each query key and every query key's positives (retriever.hardNegatives > 0). */
+  readonly negatives?: { readonly mined: ReadonlyMap<string, readonly string[]>; readonly positives: ReadonlyMap<string, ReadonlySet<string>> };
+  /** BM25's run of the dev queries over the dev corpus (retriever.hybrid): the fusion weight is chosen with it. */
+  readonly devBm25?: ReadonlyMap<string, ReadonlyMap<string, number>>;
 }
 
 /** The pipeline's training data: the dev split drawn from the labeled queries, the others' pairs and the weak pairs. */
 export function retrieverTrainingData(
   config: Pick<RetrieverConfig, 'retriever' | 'seed'>,
-  inputs: { readonly corpus: CorpusTexts; readonly queryTexts: ReadonlyMap<string, string>; readonly labeled: Judgements; readonly weak: readonly WeakPairGroup[]; readonly names: TrainingPairSources['names'] },
+  inputs: {
+    readonly corpus: CorpusTexts;
+    readonly queryTexts: ReadonlyMap<string, string>;
+    readonly labeled: Judgements;
+    readonly weak: readonly WeakPairGroup[];
+    readonly names: TrainingPairSources['names'];
+  } & DevSplitSources & {
+    /** Seed of the negatives' draw (a training replicate's own seed; default the config's). */
+    readonly seed?: number;
+  },
 ): RetrieverTrainingData {
-  const dev = devSplitOf(config, inputs.labeled, inputs.queryTexts, inputs.corpus);
+  const r = config.retriever;
+  const dev = devSplitOf(config, inputs.labeled, inputs.queryTexts, inputs.corpus, inputs);
   const pairs = assembleTrainingPairs({ labeled: inputs.labeled, heldOut: dev.queryIds, queryTexts: inputs.queryTexts, corpus: inputs.corpus, weak: inputs.weak, names: inputs.names });
-  return { corpus: inputs.corpus, pairs, dev };
+  const search = inputs.search;
+  const needsIndex = r.hardNegatives > 0 || r.hybrid;
+  if (needsIndex && search === undefined) throw new ConfigError('retriever.hardNegatives and retriever.hybrid need the BM25 index, which this caller did not give');
+  let negatives: RetrieverTrainingData['negatives'];
+  if (r.hardNegatives > 0) {
+    const all = [...pairs.labeled, ...pairs.weak];
+    negatives = {
+      mined: mineBm25Negatives(search!, all, pairs.texts, { perPair: r.hardNegatives, depth: r.negativeDepth, seed: inputs.seed ?? config.seed }),
+      positives: positivesByQuery(all),
+    };
+  }
+  let devBm25: RetrieverTrainingData['devBm25'];
+  if (r.hybrid) {
+    // BM25 over the whole index, kept to the documents the dense dev search sees, so both rank the same pool.
+    devBm25 = new Map(dev.queries.map((q) => [q.id, new Map(search!(q.text, DEV_FUSION_DEPTH).filter((h) => dev.corpus.position.has(h.id)).map((h) => [h.id, h.score]))]));
+  }
+  return { corpus: inputs.corpus, pairs, dev, ...(negatives ? { negatives } : {}), ...(devBm25 ? { devBm25 } : {}) };
 }
+
+/** Depth of the BM25 dev run that the fusion weight is chosen with (the test runs are as deep). */
+const DEV_FUSION_DEPTH = 100;

@@ -11,7 +11,12 @@ import { encoderMaxLength, type EncoderModel } from '../models/encoder-source.ts
 import type { WeightMap } from '../models/model-config.ts';
 import type { EmbeddingMatrix } from '../retrieval/dense-search.ts';
 import { encodeCorpus, retrieveAndEvaluate } from '../retrieval/dense-retrieval.ts';
+import type { RankedList } from '../beir/index.ts';
+import { evaluateRun } from '../metrics/index.ts';
+import { chooseFusionWeight, fuseMinMax } from '../retrieval/hybrid-fusion.ts';
+import { toRun } from '../retrieval/dense-retrieval.ts';
 import { DenseEncoder, EncoderTrainer } from './dense-encoder.ts';
+import { batchNegatives } from './hard-negatives.ts';
 import { deserializeCheckpoint, serializeCheckpoint, type TrainableLayout } from './retriever-checkpoints.ts';
 import type { RetrieverTrainingData } from './retriever-data.ts';
 import { seededPhaseShuffle, trainingPhases, trainPhases, type TrainingPhase } from './retriever-training.ts';
@@ -46,6 +51,29 @@ export interface RetrieverStageHooks {
   readonly graphCacheDir?: string;
   readonly checkpoints?: CheckpointStore;
   readonly onDevScore?: (scored: DevScored) => Promise<void>;
+  /** Seed of the pair order (default: the config's); a further replicate of a training passes its own. */
+  readonly seed?: number;
+  /**
+   * The starting encoder's dev score, shared by every training from the same encoder on the same dev split: `load`
+   * gives it when known (its dev search is then skipped), `save` keeps the one this training measured.
+   */
+  readonly startingDevScore?: { readonly load: () => Promise<number | undefined>; readonly save: (score: number) => Promise<void> };
+}
+
+/** The dev queries' scores under the selected encoder, and BM25 fused with it at the weight the dev queries chose. */
+export interface DevOutcome {
+  /** Dev query ids, sorted: the order of every per-query array. */
+  readonly queryIds: readonly string[];
+  /** nDCG@10 of each dev query under the selected epoch's encoder. */
+  readonly ndcg10: readonly number[];
+  readonly fusion?: {
+    /** Weight of the dense scores (1 - weight on BM25's), min-max normalised per query. */
+    readonly denseWeight: number;
+    /** Mean dev nDCG@10 of the fused run at that weight. */
+    readonly devScore: number;
+    readonly ndcg10: readonly number[];
+    readonly grid: readonly { readonly weight: number; readonly score: number }[];
+  };
 }
 
 /** The trained retriever: the best epoch's full weight map and how training went. */
@@ -57,6 +85,14 @@ export interface TrainedEncoder {
   /** Leading epochs of the curve that trained on the weak pairs alone (0 for the mixed schedule). */
   readonly weakEpochs: number;
   readonly counts: { readonly labeledPairs: number; readonly weakPairs: number; readonly devQueries: number };
+  readonly dev: DevOutcome;
+}
+
+interface DevSearch {
+  readonly devScore: number;
+  readonly lists: RankedList[];
+  readonly queryIds: readonly string[];
+  readonly ndcg10: number[];
 }
 
 type Publish<T> = { readonly publish: (trained: TrainedEncoder) => Promise<T> };
@@ -94,6 +130,24 @@ export async function trainRetrieverStage(config: RetrieverConfig, data: Retriev
   const trainer = await EncoderTrainer.open(base.weights, base.config, base.tokenizer, { scale: r.similarityScale, maxLength }, { cacheDir: hooks.graphCacheDir });
   let trained: TrainedEncoder;
   try {
+    // Each scored epoch's dev lists and per-query scores: the selected epoch's feed the fusion weight and the gate.
+    const devByEpoch = new Map<number, DevSearch>();
+    const searchDev = (weights: readonly Float32Array[], task: string, phase: TrainingPhase, scoredEpoch: number): Promise<DevSearch> =>
+      // The dev encoder's graph holds this epoch's weights as constants: built in scratch space, not cached.
+      withScratch(async (cacheDir) => {
+        const encoder = await DenseEncoder.open(trainer.withTrained(base.weights, weights), base.config, base.tokenizer, maxLength, { cacheDir });
+        try {
+          const devEmbeddings = await encodeCorpus(encoder, dev.corpus, (done, total) => progress(phase, task, { part: { unit: 'documents', done, total } }));
+          const { evaluation, lists } = await retrieveAndEvaluate(encoder, devEmbeddings, dev.queries, dev.qrels, (done, total) => progress(phase, task, { part: { unit: 'queries', done, total } }), {
+            metrics: [{ kind: 'ndcg', k: 10 }],
+          });
+          const devScore = evaluation.mean['ndcg@10']!;
+          await hooks.onDevScore?.({ phase: phase.name, epoch: scoredEpoch, devScore, encoder, devEmbeddings });
+          return { devScore, lists, queryIds: evaluation.queryIds, ndcg10: [...evaluation.perQuery['ndcg@10']!] };
+        } finally {
+          await encoder.release();
+        }
+      });
     const layout: TrainableLayout = { names: trainer.weightNames, shapes: new Map(trainer.weightNames.map((n) => [n, base.weights.get(n)!.dims])) };
     // The epoch each phase is in (for heartbeats) and the step within it.
     const epochOf = new Map<TrainingPhaseName, number>();
@@ -115,15 +169,18 @@ export async function trainRetrieverStage(config: RetrieverConfig, data: Retriev
         epochs: phase.epochs,
         ...extra,
       });
+    const knownStart = await hooks.startingDevScore?.load();
     const result = await trainPhases(
       trainer.trainable(base.weights),
       phases,
       (phase) => ({
         async lossAndGradients(weights, batch) {
+          // Hard negatives follow the batch's positives; the loss treats every document after them as a negative.
+          const negatives = data.negatives ? batchNegatives(batch, data.negatives.mined, data.negatives.positives) : [];
           const out = await trainer.lossAndGradients(
             weights,
             batch.map((p) => pairs.texts.get(p.queryId)!),
-            batch.map((p) => docText(p.docId)),
+            [...batch.map((p) => docText(p.docId)), ...negatives.map(docText)],
           );
           step++;
           progress(phase, 'training');
@@ -132,22 +189,10 @@ export async function trainRetrieverStage(config: RetrieverConfig, data: Retriev
         async devScore(weights) {
           // Before the phase's first step this scores the encoder the phase starts from.
           const scoredEpoch = offsets.get(phase.name)! + (step > 0 ? epoch(phase) : epoch(phase) - 1);
-          // The dev encoder's graph holds this epoch's weights as constants: built in scratch space, not cached.
-          return withScratch(async (cacheDir) => {
-            const encoder = await DenseEncoder.open(trainer.withTrained(base.weights, weights), base.config, base.tokenizer, maxLength, { cacheDir });
-            try {
-              const task = step > 0 ? 'dev search' : 'dev search of the starting encoder';
-              const devEmbeddings = await encodeCorpus(encoder, dev.corpus, (done, total) => progress(phase, task, { part: { unit: 'documents', done, total } }));
-              const { evaluation } = await retrieveAndEvaluate(encoder, devEmbeddings, dev.queries, dev.qrels, (done, total) => progress(phase, task, { part: { unit: 'queries', done, total } }), {
-                metrics: [{ kind: 'ndcg', k: 10 }],
-              });
-              const devScore = evaluation.mean['ndcg@10']!;
-              await hooks.onDevScore?.({ phase: phase.name, epoch: scoredEpoch, devScore, encoder, devEmbeddings });
-              return devScore;
-            } finally {
-              await encoder.release();
-            }
-          });
+          const task = step > 0 ? 'dev search' : 'dev search of the starting encoder';
+          const scored = await searchDev(weights, task, phase, scoredEpoch);
+          devByEpoch.set(scoredEpoch, scored);
+          return scored.devScore;
         },
       }),
       {
@@ -157,7 +202,7 @@ export async function trainRetrieverStage(config: RetrieverConfig, data: Retriev
         warmupFraction: r.warmupFraction,
         maxGradNorm: r.maxGradNorm,
         selectStartingEncoder: r.selectStartingEncoder,
-        shuffle: seededPhaseShuffle(config.seed),
+        shuffle: seededPhaseShuffle(hooks.seed ?? config.seed),
       },
       {
         async resumeFrom(phase) {
@@ -176,9 +221,21 @@ export async function trainRetrieverStage(config: RetrieverConfig, data: Retriev
         onEpochStart(phase, e, steps) {
           epochSteps[phaseIndex(phase)]![e - 1] = steps;
         },
+        ...(knownStart !== undefined ? { startDevScore: knownStart } : {}),
       },
     );
+    if (knownStart === undefined && result.curve[0]) await hooks.startingDevScore?.save(result.curve[0].devScore);
+    // A resumed training may have scored its selected epoch in an earlier attempt: score it once more.
+    const selected = devByEpoch.get(result.best.epoch) ?? (await searchDev(result.best.weights, 'dev search of the selected epoch', phases.at(-1)!, result.best.epoch));
+    let fusion: DevOutcome['fusion'];
+    if (data.devBm25) {
+      const denseRun = toRun(selected.lists);
+      const chosen = chooseFusionWeight(dev.qrels, data.devBm25, denseRun);
+      const fused = evaluateRun(dev.qrels, fuseMinMax(data.devBm25, denseRun, chosen.weight), { metrics: [{ kind: 'ndcg', k: 10 }] });
+      fusion = { denseWeight: chosen.weight, devScore: chosen.score, ndcg10: [...fused.perQuery['ndcg@10']!], grid: chosen.scores };
+    }
     trained = {
+      dev: { queryIds: selected.queryIds, ndcg10: selected.ndcg10, ...(fusion ? { fusion } : {}) },
       weights: trainer.withTrained(base.weights, result.best.weights),
       curve: result.curve.map((p) => ({ epoch: p.epoch, trainLoss: Number.isNaN(p.trainLoss) ? null : p.trainLoss, devScore: p.devScore })),
       bestEpoch: result.best.epoch,

@@ -163,6 +163,8 @@ export async function trainPhases(
     resumeFrom?: (phase: TrainingPhase) => Promise<RetrieverCheckpoint | undefined>;
     onEpoch?: (phase: TrainingPhase, c: RetrieverCheckpoint) => Promise<void>;
     onEpochStart?: (phase: TrainingPhase, epoch: number, steps: number) => void;
+    /** The dev score of `initial` when it is already known (another training from the same encoder on the same dev split). */
+    startDevScore?: number;
   } = {},
 ): Promise<{ best: RetrieverCheckpoint['best']; curve: RetrieverCheckpoint['curve']; leadingEpochs: number }> {
   if (phases.length === 0) throw new Error('retriever training needs at least one phase');
@@ -194,7 +196,7 @@ export async function trainPhases(
             resumeFrom,
             onEpoch: hooks.onEpoch && ((c) => hooks.onEpoch!(phase, c)),
             onEpochStart: hooks.onEpochStart && ((e, steps) => hooks.onEpochStart!(phase, e, steps)),
-            ...(best === undefined ? {} : { startDevScore: best.devScore }),
+            ...(best !== undefined ? { startDevScore: best.devScore } : hooks.startDevScore !== undefined ? { startDevScore: hooks.startDevScore } : {}),
           });
     const shifted = result.curve.filter((p) => i === 0 || p.epoch > 0).map((p) => ({ ...p, epoch: p.epoch + offset }));
     curve = [...curve, ...shifted];

@@ -15,6 +15,11 @@ import type { TrainedRetriever } from '../../../common/retriever-types.ts';
 import { loadEncoder } from '../../../lib/models/encoder-source.ts';
 import { deserializeEmbeddings } from '../../../lib/retrieval/embedding-matrix-file.ts';
 import { DenseEncoder } from '../../../lib/sptar/dense-encoder.ts';
+import { writeRun } from '../../../lib/beir/index.ts';
+import { deserializeBm25Index, indexDocuments } from '../../../lib/bm25/index.ts';
+import { evaluateRun } from '../../../lib/metrics/index.ts';
+import { toRun } from '../../../lib/retrieval/dense-retrieval.ts';
+import { fuseMinMax } from '../../../lib/retrieval/hybrid-fusion.ts';
 import { devCorpusOf } from '../../../lib/sptar/retriever-data.ts';
 import { loadTokenizerJson } from '../../../lib/tokenizers/tokenizer-files.ts';
 import { loadBertCheckpoint } from '../../../lib/weights/hf-checkpoint.ts';
@@ -360,6 +365,91 @@ describe('zero-shot MiniLM through the evaluation activity', { skip: skipUnlessI
     assert.equal(result.metrics.queries, 300);
     // sentence-transformers reports 0.645 for all-MiniLM-L6-v2 on SciFact (max length 256).
     assert.ok(result.metrics.ndcg10 > 0.62 && result.metrics.ndcg10 < 0.67, `nDCG@10 ${result.metrics.ndcg10}`);
+  });
+});
+
+describe('retriever activities with the selection, negatives, filters, seeds and hybrid levers (tiny BERT)', { skip: skipUnlessInstalled(MINILM_TOKENIZER) }, () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sptar-levers-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('S_eval selects, S_train trains, hard negatives are stored, weak copies are filtered, replicates share the start, hybrids fuse', async () => {
+    const store = new LocalArtifactStore(join(dir, 'store'));
+    const prepared = await putSyntheticDataset(store);
+    const activities = createRetrieverActivities({ store, graphCacheDir: join(dir, 'graphs') });
+    const corpusRows = TOPICS.map(([a, b, c, d], i) => ({ _id: `doc${i}`, title: `${a} ${b}`, text: `A report on the ${a} and the ${b}, with notes about ${c} and ${d}.` }));
+    const index = await store.put('data/bm25.idx', (await indexDocuments(corpusRows)).serialize());
+    // 40 weak pairs: the even documents' queries copy a span of their document, the odd ones do not.
+    const weak = await store.put(
+      'data/weak.jsonl',
+      jsonl(TOPICS.map(([a, b, , d], i) => ({ queryId: `weak-doc${i}`, docId: `doc${i}`, query: i % 2 === 0 ? `report on the ${a} and the ${b}` : `${b} with notes near ${d}`, rank: 1 }))),
+    );
+    const cfg = {
+      ...config({ epochs: 2, devQueries: 's-eval', devCorpusSize: 20, devCandidates: 2, hardNegatives: 1, negativeDepth: 5, seeds: 2, hybrid: true, weakSchedule: 'weak-first', weakEpochs: 1 }),
+      weakFilter: { maxOverlap: null, maxSpanShare: 0.8, denseTopK: 40 },
+    };
+    const tasksOf = (env: MockActivityEnvironment) => {
+      const tasks = new Set<string>();
+      env.on('heartbeat', (d: unknown) => tasks.add(activityProgressSchema.parse(d).task ?? ''));
+      return tasks;
+    };
+    const env = new MockActivityEnvironment();
+    const firstTasks = tasksOf(env);
+    const input = { config: cfg, scope: 'synthetic', prepared, weakPairs: [weak], system: 'sptar' as const, index };
+    const first = await inActivity(env, activities.trainRetriever, input);
+    // S_train's 40 pairs train; S_eval's 40 queries select; the 20 span copies are filtered out after BM25.
+    assert.deepEqual(first.counts, { labeledPairs: 40, weakPairs: 20, devQueries: 40 });
+    assert.deepEqual({ in: first.weakFilters!.bm25Kept, copy: first.weakFilters!.afterCopyFilter, dense: first.weakFilters!.afterDenseRoundTrip }, { in: 40, copy: 20, dense: 20 });
+    assert.equal(first.weakFilters!.copyRate.weak.spanCopyRate, 0.5);
+    assert.equal(first.weakFilters!.copyRate.kept.spanCopyRate, 0);
+    assert.equal(first.dev!.queryIds.length, 40);
+    assert.ok(Math.abs(first.dev!.ndcg10.reduce((a, b) => a + b, 0) / 40 - first.bestDevScore) < 1e-12, 'per-query dev scores average to the best dev score');
+    // Hard negatives: one per query key, never the query's own document.
+    const rows = new TextDecoder().decode(await store.get(first.negatives!)).trim().split('\n').map((l) => JSON.parse(l) as { queryKey: string; negatives: string[] });
+    // 40 labeled queries and 20 kept weak ones; a query whose words match no other document has none to draw.
+    assert.equal(rows.length, 60);
+    const own = (key: string) => (key.startsWith('labeled:') ? `doc${key.slice('labeled:train'.length, -1)}` : `doc${TOPICS.findIndex(([, b]) => key.startsWith(`weak:${b} `))}`);
+    for (const r of rows) {
+      assert.ok(r.negatives.length <= 1);
+      assert.ok(!r.negatives.includes(own(r.queryKey)), `${r.queryKey}: its own document is not a negative`);
+    }
+    assert.ok(rows.filter((r) => r.negatives.length === 1).length > 0, 'some queries have a negative');
+    // The fused dev score is the best of the weight grid, and the weight is one of it.
+    const fusion = first.dev!.fusion!;
+    assert.equal(fusion.devScore, Math.max(...fusion.grid.map((g) => g.score)));
+    assert.ok(fusion.grid.some((g) => g.weight === fusion.denseWeight));
+
+    // Replicate 1 trains with its own seed from the stored starting dev score: no second search of the start.
+    const secondEnv = new MockActivityEnvironment();
+    const secondTasks = tasksOf(secondEnv);
+    const second = await inActivity(secondEnv, activities.trainRetriever, { ...input, replicate: 1 });
+    assert.equal(second.replicate, 1);
+    assert.notEqual(second.encoder.sha256, first.encoder.sha256);
+    assert.equal(second.curve[0]!.devScore, first.curve[0]!.devScore);
+    assert.ok(firstTasks.has('dev search of the starting encoder'));
+    assert.ok(!secondTasks.has('dev search of the starting encoder'));
+    assert.ok(secondTasks.has('dev search'));
+
+    // The hybrid's test run is BM25's fused with the dense one at the dev-chosen weight.
+    const bm25Run = TOPICS.map((_, i) => `test${i}`);
+    const dense = await inActivity(env, activities.evaluateDense, { config: cfg, scope: 'synthetic', prepared, system: 'sptar' as const, encoder: first.encoder });
+    const bm25Index = deserializeBm25Index(await store.get(index));
+    const queries = new Map(TOPICS.map(([a, , , d], i) => [`test${i}`, `${d} with ${a}`]));
+    const lists = bm25Run.map((q) => ({ queryId: q, hits: bm25Index.search(queries.get(q)!, 100) }));
+    await writeRun(join(dir, 'bm25.run'), lists, 'bm25');
+    const bm25 = { system: 'bm25' as const, metrics: dense.metrics, run: await store.putFile('data/bm25.run', join(dir, 'bm25.run')), perQuery: dense.perQuery };
+    const hybrid = await inActivity(env, activities.evaluateHybrid, { scope: 'synthetic', prepared, bm25, dense, denseWeight: fusion.denseWeight });
+    assert.deepEqual(hybrid.hybrid, { denseWeight: fusion.denseWeight });
+    const denseScores = new Map<string, Map<string, number>>();
+    for (const line of new TextDecoder().decode(await store.get(dense.run)).trim().split('\n')) {
+      const [q, , d, , score] = line.split(/\s+/);
+      if (!denseScores.has(q!)) denseScores.set(q!, new Map());
+      denseScores.get(q!)!.set(d!, Number(score));
+    }
+    const expected = evaluateRun(new Map(TOPICS.map((_, i) => [`test${i}`, new Map([[`doc${i}`, 1]])])), fuseMinMax(toRun(lists), denseScores, fusion.denseWeight));
+    assert.ok(Math.abs(hybrid.metrics.ndcg10 - expected.mean['ndcg@10']!) < 1e-6, `${hybrid.metrics.ndcg10} vs ${expected.mean['ndcg@10']}`);
   });
 });
 

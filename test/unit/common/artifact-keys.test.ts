@@ -36,7 +36,7 @@ describe('artifact keys', () => {
   it('the input hash is sha256 over stage@version, the canonical slice and the input hashes, one per line', () => {
     const slice = { seed: 13, text: 'é and ünïcode' };
     const expected = createHash('sha256')
-      .update(`train-retriever@1\n${canonicalJson(slice)}\n${'a'.repeat(64)}\n${'b'.repeat(64)}`)
+      .update(`train-retriever@2\n${canonicalJson(slice)}\n${'a'.repeat(64)}\n${'b'.repeat(64)}`)
       .digest('hex')
       .slice(0, 16);
     assert.equal(stageScope('s', 'train-retriever', slice, [ref('a'), ref('b')]).inputHash, expected);

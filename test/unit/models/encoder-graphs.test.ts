@@ -54,12 +54,12 @@ describe('BERT encoder graphs (tiny, seeded)', () => {
   const docs = [[5, 6, 8, 1], [10, 2, 0, 0], [12, 13, 14, 0]];
   const docMask = [1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0];
 
-  function trainingFeeds(names: string[]): Record<string, HostTensor> {
+  function trainingFeeds(names: string[], qIds = queries, qMask = queryMask, dIds = docs, dMask = docMask): Record<string, HostTensor> {
     const feeds: Record<string, HostTensor> = {
-      query_input_ids: ints([3, 3], queries.flat()),
-      query_attention_mask: ints([3, 3], queryMask),
-      doc_input_ids: ints([3, 4], docs.flat()),
-      doc_attention_mask: ints([3, 4], docMask),
+      query_input_ids: ints([qIds.length, 3], qIds.flat()),
+      query_attention_mask: ints([qIds.length, 3], qMask),
+      doc_input_ids: ints([dIds.length, 4], dIds.flat()),
+      doc_attention_mask: ints([dIds.length, 4], dMask),
     };
     for (const n of names) {
       const t = bert.weights.get(n);
@@ -85,10 +85,29 @@ describe('BERT encoder graphs (tiny, seeded)', () => {
     assert.ok(Math.abs((out.loss?.data[0] as number) - loss / 3) < 1e-5);
   });
 
-  it('gradient of every encoder weight matches central finite differences (float64, rel. error < 1e-6)', async (t) => {
+  it('hard negatives: documents after the positives are negatives of every query, never positives', async () => {
     const { graph, weightNames } = buildEncoderTrainingGraph(bert.weights, bert.config, { dtype: 'float64' });
     const s = await session(graph);
-    const feeds = trainingFeeds(weightNames);
+    // Two queries, their two positives, then one hard negative (the third document).
+    const out = await s.run(trainingFeeds(weightNames, queries.slice(0, 2), queryMask.slice(0, 6)), ['loss']);
+    const q = queries.slice(0, 2).map((ids, i) => norm(referenceBertPooled(bert.config, bert.weights, ids.filter((_, j) => queryMask[i * 3 + j]))));
+    const d = docs.map((ids, i) => norm(referenceBertPooled(bert.config, bert.weights, ids.filter((_, j) => docMask[i * 4 + j]))));
+    let loss = 0;
+    q.forEach((qi, i) => {
+      const scores = d.map((dj) => 20 * dj.reduce((a, x, k) => a + x * (qi[k] as number), 0));
+      const lse = Math.log(scores.reduce((a, v) => a + Math.exp(v), 0));
+      loss += lse - (scores[i] as number);
+    });
+    assert.ok(Math.abs((out.loss?.data[0] as number) - loss / 2) < 1e-5, `${out.loss?.data[0]} vs ${loss / 2}`);
+    // Without the negative the loss is the in-batch one over two documents, which is smaller.
+    const inBatch = await s.run(trainingFeeds(weightNames, queries.slice(0, 2), queryMask.slice(0, 6), docs.slice(0, 2), docMask.slice(0, 8)), ['loss']);
+    assert.ok((inBatch.loss?.data[0] as number) < (out.loss?.data[0] as number));
+  });
+
+  for (const variant of ['in-batch negatives', 'a hard negative'] as const) it(`gradient of every encoder weight matches central finite differences with ${variant} (float64, rel. error < 1e-6)`, async (t) => {
+    const { graph, weightNames } = buildEncoderTrainingGraph(bert.weights, bert.config, { dtype: 'float64' });
+    const s = await session(graph);
+    const feeds = variant === 'in-batch negatives' ? trainingFeeds(weightNames) : trainingFeeds(weightNames, queries.slice(0, 2), queryMask.slice(0, 6));
     const out = await s.run(feeds);
     const rng = new Mulberry32(5);
     // Errors are relative to the largest gradient entry of the whole model. (Key biases have an exactly zero

@@ -26,6 +26,16 @@ describe('compareAgainst', () => {
     assert.deepEqual(twice, compareAgainst(ref, [{ system: 'X', queryIds: ['a', 'b', 'c'], scores: [0.45, 0.7, 0.5] }], { seed: 5, trials: 300 }));
   });
 
+  it('adds a seeded paired bootstrap CI of the mean difference when asked for resamples', () => {
+    const other = { system: 'BM25', queryIds: ['a', 'b', 'c'], scores: [0.4, 0.4, 0.4] };
+    assert.equal(compareAgainst(ref, [other], { seed: 13, trials: 100 })[0]!.diffCi95, undefined);
+    const [row] = compareAgainst(ref, [other], { seed: 13, trials: 100, resamples: 2000 });
+    // Differences 0.1, 0.2, 0.3: every resample's mean lies in [0.1, 0.3], and the interval holds the mean.
+    const ci = row!.diffCi95!;
+    assert.ok(ci.low >= 0.1 - 1e-12 && ci.low < 0.2 && ci.high > 0.2 && ci.high <= 0.3 + 1e-12, JSON.stringify(ci));
+    assert.deepEqual(compareAgainst(ref, [other], { seed: 13, trials: 100, resamples: 2000 })[0]!.diffCi95, ci);
+  });
+
   it('names both systems when their queries differ', () => {
     assert.throws(() => compareAgainst(ref, [{ system: 'BM25', queryIds: ['a', 'b', 'x'], scores: [1, 1, 1] }], { seed: 1, trials: 10 }), /query c is evaluated for SPTAR but not for BM25/);
     assert.throws(() => compareAgainst(ref, [{ system: 'BM25', queryIds: ['a', 'b'], scores: [1, 1] }], { seed: 1, trials: 10 }), /SPTAR has 3 evaluated queries and BM25 2/);

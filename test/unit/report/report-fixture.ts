@@ -140,3 +140,105 @@ export async function reportFixture(): Promise<{ store: LocalArtifactStore; dir:
   };
   return { store, dir, input };
 }
+
+/**
+ * Replicate 1 of every trained system and BM25 hybrids of both replicates: test nDCG@10 per query, in each
+ * system's stored query order (InPars-style again q3, q1, q2). Every (system, replicate, variant) has its own mean.
+ */
+export const SEEDED_PER_QUERY: readonly { system: 'wo' | 'inpars' | 'sptar'; replicate: number; denseWeight?: number; ndcg: number[] }[] = [
+  { system: 'wo', replicate: 1, ndcg: [0.5, 0.4, 0.5] },
+  { system: 'inpars', replicate: 1, ndcg: [0.5, 0.5, 0.6] },
+  { system: 'sptar', replicate: 1, ndcg: [0.7, 0.6, 0.8] },
+  { system: 'wo', replicate: 0, denseWeight: 0.5, ndcg: [0.6, 0.5, 0.8] },
+  { system: 'inpars', replicate: 0, denseWeight: 0.4, ndcg: [0.55, 0.5, 0.6] },
+  { system: 'sptar', replicate: 0, denseWeight: 0.6, ndcg: [0.6, 0.65, 0.8] },
+  { system: 'wo', replicate: 1, denseWeight: 0.5, ndcg: [0.5, 0.6, 0.9] },
+  { system: 'inpars', replicate: 1, denseWeight: 0.6, ndcg: [0.6, 0.55, 0.6] },
+  { system: 'sptar', replicate: 1, denseWeight: 0.7, ndcg: [0.7, 0.7, 0.8] },
+];
+
+/**
+ * Dev nDCG@10 of each trained retriever, dense and fused. Ranked by test nDCG@10 the twelve (system, replicate,
+ * variant) rows are in dev order too, except that InPars-style hybrid replicate 1 (test 6th) and SPTAR replicate 0
+ * (test 7th) swap: Spearman's rho = 1 - 6 * 2 / (12 * 143) = 1 - 1/143.
+ */
+export const SEEDED_DEV: Record<'wo' | 'inpars' | 'sptar', readonly { dense: number; hybrid: number }[]> = {
+  wo: [{ dense: 0.35, hybrid: 0.38 }, { dense: 0.31, hybrid: 0.39 }],
+  inpars: [{ dense: 0.32, hybrid: 0.34 }, { dense: 0.33, hybrid: 0.37 }],
+  sptar: [{ dense: 0.36, hybrid: 0.4 }, { dense: 0.41, hybrid: 0.42 }],
+};
+
+const DEV_QUERY_IDS = ['dq1', 'dq2', 'dq3', 'dq4'];
+/** Four dev queries around the mean; SPTAR replicate 1 scores every dev query alike (a zero-width bootstrap CI). */
+const devScores = (mean: number, flat: boolean) => (flat ? [mean, mean, mean, mean] : [mean - 0.1, mean + 0.1, mean - 0.05, mean + 0.05]);
+
+/** What the filters after BM25 kept of each augmentor's pairs, with the copy rates of weak, kept and real queries. */
+export const SEEDED_WEAK_FILTERS = {
+  sptar: { bm25Kept: 200, afterCopyFilter: 150, afterDenseRoundTrip: 120 },
+  inpars: { bm25Kept: 40, afterCopyFilter: 30, afterDenseRoundTrip: 10 },
+} as const;
+const copyRate = (pairs: number, overlap: number) => ({ pairs, meanOverlap: overlap, meanSpanShare: overlap / 2, spanCopyRate: overlap / 4 });
+
+/**
+ * The report fixture trained with retriever.seeds = 2 and retriever.hybrid: two replicates of every trained system,
+ * BM25 hybrids of each, per-query dev scores, weak filters after BM25 and a promotion of a hybrid replicate by the
+ * paired gate. Replicate 0's dense evaluations are the single-seed fixture's.
+ */
+export async function seededReportFixture(): Promise<{ store: LocalArtifactStore; dir: string; input: ReportInput }> {
+  const base = await reportFixture();
+  const { store } = base;
+  const evaluations: SystemEvaluation[] = [...base.input.evaluations];
+  for (const x of SEEDED_PER_QUERY) {
+    const queryIds = PER_QUERY[x.system].queryIds;
+    const m = mean(x.ndcg);
+    const name = `${x.system}${x.denseWeight === undefined ? '' : '-hybrid'}-r${x.replicate}`;
+    evaluations.push({
+      system: x.system,
+      metrics: { ndcg10: m, map100: m / 2, recall100: 0.9, mrr10: m, queries: 3 },
+      run: await store.put(`eval/${name}.run.tsv`, ''),
+      perQuery: await store.put(`eval/${name}.per-query.json`, JSON.stringify({ queryIds, metrics: { 'ndcg@10': x.ndcg, 'map@100': x.ndcg, 'recall@100': x.ndcg, 'mrr@10': x.ndcg } })),
+      ...(x.replicate > 0 ? { replicate: x.replicate } : {}),
+      ...(x.denseWeight === undefined ? {} : { hybrid: { denseWeight: x.denseWeight } }),
+    });
+  }
+  const retrievers: TrainedRetriever[] = [];
+  for (const replicate of [0, 1]) {
+    for (const system of ['wo', 'inpars', 'sptar'] as const) {
+      const dev = SEEDED_DEV[system][replicate]!;
+      const flat = system === 'sptar' && replicate === 1;
+      const denseWeight = SEEDED_PER_QUERY.find((x) => x.system === system && x.replicate === replicate && x.denseWeight !== undefined)!.denseWeight!;
+      const w = system === 'wo' ? undefined : SEEDED_WEAK_FILTERS[system];
+      retrievers.push({
+        system,
+        encoder: ref(`${RUN_ID}/train/${system}-r${replicate}/model.safetensors`),
+        encoderConfig: ref(`${RUN_ID}/train/${system}-r${replicate}/config.json`),
+        curve: [{ epoch: 0, trainLoss: null, devScore: 0.3 }, { epoch: 1, trainLoss: 1, devScore: dev.dense }],
+        bestEpoch: 1,
+        bestDevScore: dev.dense,
+        weakEpochs: 0,
+        counts: { labeledPairs: 10, weakPairs: w ? w.afterDenseRoundTrip : 0, devQueries: 4 },
+        ...(replicate > 0 ? { replicate } : {}),
+        dev: {
+          queryIds: DEV_QUERY_IDS,
+          ndcg10: devScores(dev.dense, flat),
+          fusion: { denseWeight, devScore: dev.hybrid, ndcg10: devScores(dev.hybrid, flat), grid: [{ weight: denseWeight, score: dev.hybrid }] },
+        },
+        ...(w ? { weakFilters: { ...w, copyRate: { weak: copyRate(w.bm25Kept, 0.8), kept: copyRate(w.afterDenseRoundTrip, 0.6), labeled: copyRate(25, 0.4) } } } : {}),
+      });
+    }
+  }
+  const input: ReportInput = {
+    ...base.input,
+    config: pipelineConfigSchema.parse({ runName: 'scifact', retriever: { seeds: 2, hybrid: true }, weakFilter: { maxOverlap: 0.8, maxSpanShare: 0.6, denseTopK: 100 } }),
+    evaluations,
+    retrievers,
+    promotion: {
+      promoted: true,
+      candidate: { runId: RUN_ID, system: 'sptar', devScore: 0.42, replicate: 1, hybrid: { denseWeight: 0.7 } },
+      incumbent: { runId: 'scifact-run-0', system: 'sptar', devScore: 0.38 },
+      test: { meanDifference: 0.04, p: 0.0312, queries: 4 },
+      reason: 'dev nDCG@10 +0.0400 better, paired p = 0.031 < 0.05',
+    },
+  };
+  return { ...base, input };
+}
