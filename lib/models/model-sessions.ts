@@ -15,8 +15,20 @@ export interface SessionPlace {
   readonly worker?: boolean;
 }
 
+/**
+ * Versions of the graph builders whose output changed for the same weights and options: the version joins the
+ * graph cache key, so a cache filled by older code is never run with newer feeds. Bump a graph's entry when its
+ * builder changes; graphs absent here are at version 1 and keep their keys.
+ */
+const GRAPH_VERSIONS: Readonly<Record<string, number>> = {
+  // 2: documents after the batch's positives are hard negatives (a 'docs' dimension of its own).
+  'mnrl-training-step': 2,
+};
+
 async function open(architecture: string, graph: string, digest: string, options: Record<string, unknown>, build: () => Uint8Array, place: SessionPlace): Promise<ModelSession> {
-  const { path } = await cachedGraphPath({ architecture, graph, weightsDigest: digest, options }, build, place.cacheDir ?? DEFAULT_GRAPH_CACHE_DIR);
+  const version = GRAPH_VERSIONS[graph];
+  const keyOptions = version === undefined ? options : { ...options, graphVersion: version };
+  const { path } = await cachedGraphPath({ architecture, graph, weightsDigest: digest, options: keyOptions }, build, place.cacheDir ?? DEFAULT_GRAPH_CACHE_DIR);
   const dtype = options.dtype ?? 'float32';
   return ModelSession.create(path, { intraOpThreads: place.threads ?? 2, optimization: dtype === 'float64' ? 'basic' : 'all', label: `${architecture} ${graph} (${path})`, ...(place.worker ? { worker: true } : {}) });
 }

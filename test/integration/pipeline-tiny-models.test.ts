@@ -9,7 +9,7 @@ import type { ActivityProgress } from '../../common/activity-progress.ts';
 import { createArtifactStore } from '../../lib/artifact-store/index.ts';
 import { scoredExampleGroupSchema, softPromptRecordSchema } from '../../common/prompt-tuning-types.ts';
 import type { PipelineProgress, Stage } from '../../common/pipeline-stages.ts';
-import { weakPairRowSchema } from '../../common/retriever-types.ts';
+import { trainedRetrieverSchema, weakPairRowSchema } from '../../common/retriever-types.ts';
 import { TASK_QUEUES } from '../../common/task-queues.ts';
 import type { PipelineResult } from '../../workflows/pipeline-workflow.ts';
 import { runSnapshot } from '../../workers/run-progress.ts';
@@ -143,5 +143,44 @@ describe('pipeline with tiny models (real services)', () => {
     assert.equal(result.promotion?.incumbent, null);
     const report = new TextDecoder().decode(await store.get(result.reportKey));
     for (const name of ['BM25', 'Zero-shot encoder', 'W/O (labeled pairs only)', 'InPars-style', 'SPTAR']) assert.match(report, new RegExp(`\\| ${name.replace(/[()/]/g, '\\$&')} \\|`));
+  });
+
+  it('with the retriever levers on: replicates over seeds, hybrids, S_eval as dev, hard negatives and weak filters', async () => {
+    const runName = `test-tiny-levers-${Date.now()}`;
+    const config = {
+      ...TINY_PIPELINE_CONFIG,
+      runName,
+      weakFilter: { topK: 70, maxSpanShare: 0.9, denseTopK: 200 },
+      retriever: { ...TINY_PIPELINE_CONFIG.retriever, devQueries: 's-eval', devCorpusSize: 100, devCandidates: 5, hardNegatives: 1, seeds: 2, hybrid: true },
+    };
+    const handle = await client.workflow.start('sptarPipeline', { taskQueue: TASK_QUEUES.orchestrator, workflowId: runName, args: [config] });
+    const result = (await handle.result()) as PipelineResult;
+    // Every system twice (replicate 0 with the seed, 1 with seed + 1), in the order they were scheduled.
+    assert.deepEqual(
+      result.retrievers.map((r) => `${r.system}/${r.replicate ?? 0}`),
+      ['wo/0', 'inpars/0', 'sptar/0', 'wo/1', 'inpars/1', 'sptar/1'],
+    );
+    const full = await Promise.all(result.retrievers.map(async (r) => trainedRetrieverSchema.parse(JSON.parse(new TextDecoder().decode(await store.get(r.encoder.key.replace(/encoder\/model\.safetensors$/, 'result.json')))))));
+    for (const r of full) {
+      // S_eval's 4 queries select; S_train's 6 pairs are the labeled training data.
+      assert.equal(r.counts.devQueries, 4);
+      assert.equal(r.counts.labeledPairs, 6);
+      assert.equal(r.dev?.queryIds.length, 4);
+      assert.ok(r.dev?.fusion !== undefined, 'a fusion weight was chosen on dev');
+      assert.ok(r.negatives !== undefined, 'mined negatives are stored');
+      if (r.system !== 'wo') assert.ok(r.weakFilters && r.weakFilters.afterDenseRoundTrip <= r.weakFilters.bm25Kept);
+    }
+    // Replicates start from the same encoder on the same dev split: the same epoch-0 dev score.
+    assert.equal(full[3]!.curve[0]!.devScore, full[0]!.curve[0]!.devScore);
+    assert.deepEqual(
+      result.evaluations.map((e) => `${e.system}${e.hybrid ? '+bm25' : ''}/${e.replicate ?? 0}`),
+      ['bm25/0', 'zero-shot/0', 'wo/0', 'inpars/0', 'sptar/0', 'wo/1', 'inpars/1', 'sptar/1', 'wo+bm25/0', 'inpars+bm25/0', 'sptar+bm25/0', 'wo+bm25/1', 'inpars+bm25/1', 'sptar+bm25/1'],
+    );
+    assert.equal(result.promotion?.promoted, true);
+    assert.equal(result.promotion?.candidate.system, 'sptar');
+    assert.equal(result.promotion?.reason, 'no retriever in service yet');
+    const report = new TextDecoder().decode(await store.get(result.reportKey));
+    assert.match(report, /\| SPTAR \+ BM25 hybrid \|/);
+    assert.match(report, /Dev-test agreement: Spearman/);
   });
 });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { randomBertWeights, TINY_BERT } from '../../../lib/models/tiny-models.ts';
+import { cachedGraphPath, weightsDigest } from '../../../lib/onnx/graph-cache.ts';
 import { DenseEncoder, EncoderTrainer } from '../../../lib/sptar/dense-encoder.ts';
 import { AdamW } from '../../../lib/training/adamw.ts';
 import { loadTokenizerJson } from '../../../lib/tokenizers/tokenizer-files.ts';
@@ -22,6 +23,24 @@ describe('dense encoder and trainer on a tiny BERT', { skip: skipUnlessInstalled
     cacheDir = await mkdtemp(join(tmpdir(), 'sptar-graphs-'));
   });
   after(() => rm(cacheDir, { recursive: true, force: true }));
+
+  it('a training graph cached by the builder before hard negatives is not reused: a batch with a hard negative trains', async () => {
+    const staleDir = await mkdtemp(join(tmpdir(), 'sptar-stale-graphs-'));
+    try {
+      // The key the old code cached its training graph under (no graph version), holding bytes that are no graph.
+      await cachedGraphPath({ architecture: 'bert', graph: 'mnrl-training-step', weightsDigest: weightsDigest(weights, true), options: { scale: 20, cfg: config } }, () => new Uint8Array([1, 2, 3]), staleDir);
+      const trainer = await EncoderTrainer.open(weights, config, tokenizer, { scale: 20, maxLength: 32 }, { cacheDir: staleDir });
+      try {
+        const { loss, gradients } = await trainer.lossAndGradients(trainer.trainable(weights), ['protein folding', 'bone density'], ['how proteins fold', 'bone density in adults', 'a hard negative about cells']);
+        assert.ok(Number.isFinite(loss) && loss > 0);
+        assert.equal(gradients.length, trainer.weightNames.length);
+      } finally {
+        await trainer.release();
+      }
+    } finally {
+      await rm(staleDir, { recursive: true, force: true });
+    }
+  });
 
   it('returns unit vectors that do not depend on batch padding', async () => {
     const enc = await DenseEncoder.open(weights, config, tokenizer, 32, { cacheDir });
