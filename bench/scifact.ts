@@ -9,7 +9,7 @@
 // The workflow id is derived from the config, so running the same command again re-attaches to a run that is still
 // going (or was interrupted with the services) instead of starting over; finished stages are reused either way.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { readPerQueryNdcg } from '../lib/report/per-query-scores.ts';
@@ -17,6 +17,7 @@ import { readCostRecords } from '../lib/report/cost-records.ts';
 import { poolResults, replicateOf, variantKey, type PooledComparison } from '../lib/report/pooled-results.ts';
 import { createArtifactStore } from '../lib/artifact-store/index.ts';
 import { softPromptRecordSchema } from '../common/prompt-tuning-types.ts';
+import { generationShardKeys } from '../common/artifact-keys.ts';
 import { fnv1a } from '../common/fnv1a.ts';
 import type { GenerationProgress } from '../common/generation-types.ts';
 import { parsePipelineConfig } from '../common/pipeline-config.ts';
@@ -260,6 +261,31 @@ const reportPath = resolve(values.out).replace(/\.json$/, '-report.md');
 await writeFile(reportPath, await store.get(result.reportKey));
 // Runs started before the result named the HTML report have none to copy.
 if (result.reportHtmlKey) await writeFile(reportPath.replace(/\.md$/, '.html'), await store.get(result.reportHtmlKey));
+// The small artifacts later experiments re-train from without regenerating: every generated weak query, the
+// BM25-kept pairs and the mined hard negatives, named by the hash of the config that made them.
+const configHash = fnv1a(JSON.stringify(raw));
+const artifactsDir = resolve(values.out).replace(/\.json$/, `-artifacts/${configHash}`);
+await mkdir(artifactsDir, { recursive: true });
+const exported: { file: string; from: string; bytes: number }[] = [];
+const exportBytes = async (file: string, from: string, bytes: Uint8Array) => {
+  await writeFile(join(artifactsDir, file), bytes);
+  exported.push({ file, from, bytes: bytes.length });
+};
+for (const w of result.weakData) {
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < result.prepared.unlabeled.count; i++) {
+    const key = generationShardKeys(w.outputPrefix, i).queries;
+    if (await store.stat(key)) parts.push(await store.get(key));
+  }
+  await exportBytes(`${w.system}-generated.jsonl`, `${w.outputPrefix}/shard-*.queries.jsonl`, Buffer.concat(parts));
+  await exportBytes(`${w.system}-kept-bm25.jsonl`, w.keptPairs.key, await store.get(w.keptPairs));
+}
+for (const r of result.retrievers) {
+  if (r.negatives && (r.replicate ?? 0) === 0) await exportBytes(`${r.system}-hard-negatives.jsonl`, r.negatives.key, await store.get(r.negatives));
+}
+await writeFile(join(artifactsDir, 'manifest.json'), `${JSON.stringify({ workflowId, configHash, config: raw, files: exported }, null, 2)}\n`);
+console.log(`  experiment artifacts: ${artifactsDir} (${exported.length} files)`);
+
 for (const g of pooled.groups) {
   const m = g.mean;
   const ci = g.ndcg10Ci95 ? ` (mean of ${g.replicates.length} seeds, 95% CI ${g.ndcg10Ci95.low.toFixed(4)}-${g.ndcg10Ci95.high.toFixed(4)})` : '';
