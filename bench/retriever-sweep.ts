@@ -20,13 +20,14 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { mergedKeptPairsKey, prepareKeys, stageScopes } from '../common/artifact-keys.ts';
+import { bm25IndexKey, mergedKeptPairsKey, prepareKeys, stageScopes } from '../common/artifact-keys.ts';
 import { parsePipelineConfig } from '../common/pipeline-config.ts';
 import { preparedDataSchema, type Metrics } from '../common/pipeline-stages.ts';
 import type { RetrieverConfig } from '../common/stage-configs.ts';
 import { createArtifactStore, type ArtifactStore } from '../lib/artifact-store/index.ts';
 import { withLocalCopies } from '../lib/artifact-store/local-copies.ts';
 import { loadQrels } from '../lib/beir/index.ts';
+import { deserializeBm25Index } from '../lib/bm25/index.ts';
 import { testMetrics } from '../lib/metrics/index.ts';
 import { loadEncoder } from '../lib/models/encoder-source.ts';
 import type { EmbeddingMatrix } from '../lib/retrieval/dense-search.ts';
@@ -109,6 +110,16 @@ const files = await withLocalCopies(store, { corpus: prepared.corpus, queries: p
   test: (await loadQrels(paths['test']!)).value,
 }));
 const names = preparedNames(prepared);
+// The run's BM25 index: hard negatives, the dev pool's distractors and the fusion weight read it, as in the pipeline.
+const indexKey = bm25IndexKey(stageScopes.bm25Index(scope, config, prepared), config.weakFilter.backend);
+const indexRef = await store.stat(indexKey);
+if (!indexRef) throw new Error(`${indexKey} is not stored; run the pipeline with this config first (npm run bench:scifact)`);
+const bm25 = deserializeBm25Index(await store.get(indexRef));
+const search = (q: string, k: number) => bm25.search(q, k);
+const wf = config.weakFilter;
+if (wf.maxOverlap !== null || wf.maxSpanShare !== null || wf.denseTopK !== null) {
+  console.log('note: the weak filters after BM25 (weakFilter.maxOverlap, maxSpanShare, denseTopK) are not applied here; the sweep trains on the BM25-kept pairs');
+}
 const testQueries = queriesWithText(files.test.keys(), files.queryTexts);
 
 /** This run's kept pairs of an augmentor, cut at BM25 rank `topK`. */
@@ -122,7 +133,7 @@ async function weakPairs(system: string, topK: number): Promise<WeakPairGroup> {
 
 /** The pipeline's training data for a system; `supervised` swaps in the dataset's train qrels as the labeled pairs. */
 async function trainingData(system: string, topK: number): Promise<RetrieverTrainingData> {
-  const data = retrieverTrainingData(config, { ...files, weak: isWeak(system) ? [await weakPairs(system, topK)] : [], names });
+  const data = retrieverTrainingData(config, { ...files, weak: isWeak(system) ? [await weakPairs(system, topK)] : [], names, search });
   if (system !== 'supervised') return data;
   const path = join(resolve(config.dataset.path), config.dataset.trainQrels);
   const pairs = assembleTrainingPairs({
