@@ -43,10 +43,17 @@ export function toBytes(data: Uint8Array | string): Uint8Array {
   return typeof data === 'string' ? new TextEncoder().encode(data) : data;
 }
 
+/** Names the local store keeps for itself: the checksum sidecar beside each object and the folder of files being written. */
+export const SIDECAR_SUFFIX = '.sha256';
+export const TEMP_DIR_NAME = '.sptar-tmp';
+
 /** Keys are relative paths of safe segments; this keeps S3 and directory stores interchangeable. */
 export function assertValidKey(key: string): void {
   if (!/^[A-Za-z0-9._=-]+(\/[A-Za-z0-9._=-]+)*$/.test(key) || key.split('/').some((s) => s === '.' || s === '..')) {
     throw new Error(`invalid artifact key '${key}': use '/'-separated segments of letters, digits, '.', '_', '=', '-'`);
+  }
+  if (key.endsWith(SIDECAR_SUFFIX) || key.split('/').includes(TEMP_DIR_NAME)) {
+    throw new Error(`invalid artifact key '${key}': keys ending in '${SIDECAR_SUFFIX}' and the segment '${TEMP_DIR_NAME}' are reserved for the store's own files`);
   }
 }
 
@@ -55,6 +62,35 @@ export function checksumMismatch(ref: ArtifactRef, actual: { sha256: string; byt
     `artifact ${location}/${ref.key} is corrupt: expected sha256 ${ref.sha256} (${ref.bytes} bytes), ` +
       `got ${actual.sha256} (${actual.bytes} bytes). Delete it so the stage that writes it runs again.`,
   );
+}
+
+/** Bytes read by key whose sha256 is not among the ones recorded for the key (`where`: the sidecar, the metadata). */
+export function recordedChecksumMismatch(key: string, location: string, where: string, recorded: readonly string[], actual: { sha256: string; bytes: number }): CorruptArtifactError {
+  return new CorruptArtifactError(
+    `artifact ${location}/${key} is corrupt: its bytes have sha256 ${actual.sha256} (${actual.bytes} bytes), but ${where} records ` +
+      `${recorded.join(' or ')}. Delete it so the stage that writes it runs again.`,
+  );
+}
+
+/** Bytes read by key for which no sha256 is recorded, so nothing can vouch for them. */
+export function checksumNotRecorded(key: string, location: string, where: string): CorruptArtifactError {
+  return new CorruptArtifactError(
+    `artifact ${location}/${key} cannot be verified: ${where} records no sha256 for it. Delete it so the stage that writes it runs again.`,
+  );
+}
+
+/**
+ * A write that did not complete. Retryable: whatever the key held before is still in place and verified, so the
+ * activity can run again once the cause (typically a full disk) is gone. `code` is the errno name, when there is one.
+ */
+export class ArtifactWriteError extends Error {
+  override readonly name = 'ArtifactWriteError' as const;
+  readonly code: string | undefined;
+
+  constructor(message: string, options: { code: string | undefined; cause: unknown }) {
+    super(message, { cause: options.cause });
+    this.code = options.code;
+  }
 }
 
 export function verifyBytes(ref: ArtifactRef, data: Uint8Array, location: string): Uint8Array {

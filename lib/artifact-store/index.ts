@@ -3,7 +3,7 @@ import { S3ArtifactStore, type S3Settings } from './s3-artifact-store.ts';
 import type { ArtifactStore } from './artifact-store.ts';
 
 export type { ArtifactStore } from './artifact-store.ts';
-export { sha256Hex } from './artifact-store.ts';
+export { ArtifactWriteError, sha256Hex } from './artifact-store.ts';
 export { LocalArtifactStore } from './local-artifact-store.ts';
 export { S3ArtifactStore, type S3Settings } from './s3-artifact-store.ts';
 

@@ -1,6 +1,22 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import type { IncomingHttpHeaders } from 'node:http';
+import { dirname } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Client } from 'minio';
 import type { ArtifactRef } from '../../common/artifact-ref.ts';
-import { assertValidKey, checksumMismatch, hashFile, sha256Hex, toBytes, verifyBytes, type ArtifactStore } from './artifact-store.ts';
+import {
+  assertValidKey,
+  checksumMismatch,
+  checksumNotRecorded,
+  hashFile,
+  recordedChecksumMismatch,
+  sha256Hex,
+  toBytes,
+  type ArtifactStore,
+} from './artifact-store.ts';
 
 export interface S3Settings {
   /** e.g. http://127.0.0.1:9000 */
@@ -13,7 +29,11 @@ export interface S3Settings {
 
 const SHA_META = 'x-amz-meta-sha256';
 
-/** Artifacts in any S3-compatible object store (MinIO, AWS S3, ...) through the `minio` client. */
+/**
+ * Artifacts in any S3-compatible object store (MinIO, AWS S3, ...) through the `minio` client. Each object carries
+ * the sha256 of its bytes as user metadata, written with the object in one atomic PUT; every read checks the bytes
+ * against it (or against the ref it is given).
+ */
 export class S3ArtifactStore implements ArtifactStore {
   readonly location: string;
   private readonly client: Client;
@@ -74,10 +94,27 @@ export class S3ArtifactStore implements ArtifactStore {
     const k = typeof key === 'string' ? key : key.key;
     assertValidKey(k);
     await this.ensureBucket();
-    await this.client.fGetObject(this.settings.bucket, k, path);
-    if (typeof key !== 'string') {
-      const actual = await hashFile(path);
-      if (actual.sha256 !== key.sha256 || actual.bytes !== key.bytes) throw checksumMismatch(key, actual, this.location);
+    await mkdir(dirname(path), { recursive: true });
+    const stream = await this.client.getObject(this.settings.bucket, k);
+    const recorded = typeof key === 'string' ? await this.recordedSha(k, stream) : undefined;
+    const h = createHash('sha256');
+    let bytes = 0;
+    try {
+      await pipeline(
+        stream,
+        async function* (source: AsyncIterable<Buffer>) {
+          for await (const chunk of source) {
+            h.update(chunk);
+            bytes += chunk.length;
+            yield chunk;
+          }
+        },
+        createWriteStream(path),
+      );
+      this.verify(key, recorded, { sha256: h.digest('hex'), bytes });
+    } catch (err) {
+      await rm(path, { force: true });
+      throw err;
     }
   }
 
@@ -86,10 +123,41 @@ export class S3ArtifactStore implements ArtifactStore {
     assertValidKey(k);
     await this.ensureBucket();
     const stream = await this.client.getObject(this.settings.bucket, k);
+    const recorded = typeof key === 'string' ? await this.recordedSha(k, stream) : undefined;
     const chunks: Buffer[] = [];
     for await (const chunk of stream) chunks.push(chunk as Buffer);
     const data = new Uint8Array(Buffer.concat(chunks));
-    return typeof key === 'string' ? data : verifyBytes(key, data, this.location);
+    this.verify(key, recorded, { sha256: sha256Hex(data), bytes: data.byteLength });
+    return data;
+  }
+
+  /**
+   * The sha256 recorded with the object a GET is returning, from the response's headers (the same version of the
+   * object as the body); from a HEAD request only when the client does not expose them.
+   */
+  private async recordedSha(key: string, response: Readable): Promise<string | undefined> {
+    const headers = (response as Readable & { headers?: IncomingHttpHeaders }).headers;
+    if (headers !== undefined) {
+      const value = headers[SHA_META];
+      return typeof value === 'string' && value !== '' ? value : undefined;
+    }
+    try {
+      return (await this.stat(key))?.sha256;
+    } catch (err) {
+      response.destroy();
+      throw err;
+    }
+  }
+
+  /** Bytes read with a ref must match the ref; bytes read by key must match the sha256 recorded with the object. */
+  private verify(key: string | ArtifactRef, recorded: string | undefined, actual: { sha256: string; bytes: number }): void {
+    if (typeof key !== 'string') {
+      if (actual.sha256 !== key.sha256 || actual.bytes !== key.bytes) throw checksumMismatch(key, actual, this.location);
+      return;
+    }
+    const where = `its ${SHA_META} metadata`;
+    if (recorded === undefined) throw checksumNotRecorded(key, this.location, where);
+    if (recorded !== actual.sha256) throw recordedChecksumMismatch(key, this.location, where, [recorded], actual);
   }
 
   async stat(key: string): Promise<ArtifactRef | undefined> {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -48,5 +48,51 @@ describe('LocalArtifactStore', async () => {
   it('rejects keys that escape the store', async () => {
     await assert.rejects(store.put('../outside', 'x'), /invalid artifact key/);
     await assert.rejects(store.put('a//b', 'x'), /invalid artifact key/);
+  });
+
+  it('keeps the names of its own files out of the key space', async () => {
+    await assert.rejects(store.put('runs/r5/data.sha256', 'x'), /reserved/);
+    await assert.rejects(store.put('.sptar-tmp/x', 'x'), /reserved/);
+  });
+
+  it('leaves one sidecar line and no temporary file after a write and an overwrite', async () => {
+    await store.put('runs/r6/value.json', '{"v":1}');
+    const ref = await store.put('runs/r6/value.json', '{"v":2}');
+    assert.equal(await readFile(join(dir, 'runs/r6/value.json.sha256'), 'utf8'), `${ref.sha256}\n`);
+    assert.deepEqual(await readdir(join(dir, '.sptar-tmp')), []);
+    assert.deepEqual((await readdir(join(dir, 'runs/r6'))).sort(), ['value.json', 'value.json.sha256']);
+  });
+
+  it('verifies reads by key string against the sidecar: a corrupted object is a CorruptArtifactError', async () => {
+    const key = 'runs/r7/shard-000000.part-000000000.jsonl';
+    await store.put(key, '{"docId":"d1"}\n');
+    assert.equal(new TextDecoder().decode(await store.get(key)), '{"docId":"d1"}\n');
+    await writeFile(join(dir, key), '{"docId":"d2"}\n');
+    const corrupt = (err: Error) => {
+      assert.equal(err.name, 'CorruptArtifactError');
+      for (const part of [`${store.location}/${key}`, 'sidecar', 'Delete it so the stage that writes it runs again']) assert.ok(err.message.includes(part), `'${part}' missing: ${err.message}`);
+      return true;
+    };
+    await assert.rejects(store.get(key), corrupt);
+    const out = join(dir, 'out-r7');
+    await assert.rejects(store.getFile(key, out), corrupt);
+    await assert.rejects(access(out), { code: 'ENOENT' }, 'a corrupt copy was left at the destination');
+  });
+
+  it('refuses to read by key an object without a recorded checksum', async () => {
+    const key = 'runs/r8/checkpoint.ckpt';
+    await store.put(key, 'weights');
+    await rm(join(dir, `${key}.sha256`));
+    await assert.rejects(store.get(key), (err: Error) => err.name === 'CorruptArtifactError' && err.message.includes(`${store.location}/${key}`) && /records no sha256/.test(err.message));
+    await assert.rejects(store.getFile(key, join(dir, 'out-r8')), { name: 'CorruptArtifactError' });
+    assert.equal(await store.stat(key), undefined);
+    await writeFile(join(dir, `${key}.sha256`), 'not a checksum\n');
+    await assert.rejects(store.get(key), /records no sha256/);
+  });
+
+  it('streams a file out by key string after verifying it', async () => {
+    await store.put('runs/r9/file.txt', 'body');
+    await store.getFile('runs/r9/file.txt', join(dir, 'out-r9'));
+    assert.equal(await readFile(join(dir, 'out-r9'), 'utf8'), 'body');
   });
 });
