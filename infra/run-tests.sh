@@ -60,9 +60,14 @@ export SPTAR_STATE_DIR="$TEST_STATE_DIR" TEMPORAL_DB="$TEST_STATE_DIR/temporal/t
 export TEMPORAL_PORT TEMPORAL_UI_PORT SPTAR_S3_PORT SPTAR_S3_CONSOLE_PORT
 export TEMPORAL_NAMESPACE="sptar-test" TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT"
 export SPTAR_STORE=s3 SPTAR_S3_ENDPOINT="http://127.0.0.1:$SPTAR_S3_PORT" SPTAR_S3_BUCKET=sptar-artifacts SPTAR_S3_REGION=us-east-1
+# The workers' user, which infra/services.sh creates limited to the artifact bucket, and the test MinIO's root
+# account (exported so that a test restarting MinIO through infra/services.sh starts it with the same one).
 export SPTAR_S3_ACCESS_KEY=sptar-test SPTAR_S3_SECRET_KEY=sptar-test-secret
+export SPTAR_S3_ROOT_USER=sptar-test-root SPTAR_S3_ROOT_PASSWORD=sptar-test-root-secret
 export SPTAR_LOCAL_STORE_DIR="$TEST_STATE_DIR/artifacts"
 unset TEMPORAL_UI_URL
+# The tests' dev server speaks plaintext: TLS settings meant for another cluster do not apply to it.
+unset TEMPORAL_TLS TEMPORAL_TLS_SERVER_CA_CERT_PATH TEMPORAL_TLS_CLIENT_CERT_PATH TEMPORAL_TLS_CLIENT_KEY_PATH TEMPORAL_TLS_SERVER_NAME TEMPORAL_API_KEY
 # test/support/services.ts refuses to run integration tests, or restart services, without this.
 export SPTAR_TEST_SERVICES=own
 

@@ -12,8 +12,12 @@ mkdir -p "$LOG_DIR" "$PID_DIR"
 
 pid_alive() { local f="$PID_DIR/$1.pid"; [[ -f "$f" ]] && kill -0 "$(cat "$f")" 2>/dev/null; }
 
+# The dev server started here speaks plaintext gRPC: these CLI calls ignore the TEMPORAL_TLS*/TEMPORAL_API_KEY
+# variables and the CLI's config file, which may describe another, secured cluster the workers are pointed at.
+local_temporal() { "$TEMPORAL_BIN" "$@" --address "127.0.0.1:$TEMPORAL_PORT" --disable-config-env --disable-config-file; }
+
 temporal_healthy() {
-  "$TEMPORAL_BIN" operator cluster health --address "127.0.0.1:$TEMPORAL_PORT" 2>/dev/null | grep -q SERVING
+  local_temporal operator cluster health 2>/dev/null | grep -q SERVING
 }
 objectstore_healthy() { curl -fsS -o /dev/null "http://127.0.0.1:$S3_PORT/minio/health/live"; }
 
@@ -28,21 +32,20 @@ check_port() {
 # in its own): create the configured one and register the pipeline's search attributes there when missing.
 namespace_ready() {
   local existing a
-  existing="$("$TEMPORAL_BIN" operator search-attribute list --address "127.0.0.1:$TEMPORAL_PORT" -n "$TEMPORAL_NAMESPACE" 2>/dev/null)" || return 1
+  existing="$(local_temporal operator search-attribute list -n "$TEMPORAL_NAMESPACE" 2>/dev/null)" || return 1
   for a in "${SEARCH_ATTRIBUTES[@]}"; do grep -qw "${a%%=*}" <<<"$existing" || return 1; done
 }
 register_search_attributes() {
   local a
   for a in "${SEARCH_ATTRIBUTES[@]}"; do
-    "$TEMPORAL_BIN" operator search-attribute create --address "127.0.0.1:$TEMPORAL_PORT" -n "$TEMPORAL_NAMESPACE" \
-      --name "${a%%=*}" --type "${a#*=}" >/dev/null 2>&1 || true
+    local_temporal operator search-attribute create -n "$TEMPORAL_NAMESPACE" --name "${a%%=*}" --type "${a#*=}" >/dev/null 2>&1 || true
   done
   namespace_ready
 }
 ensure_namespace() {
   namespace_ready && return
-  if ! "$TEMPORAL_BIN" operator namespace describe --address "127.0.0.1:$TEMPORAL_PORT" -n "$TEMPORAL_NAMESPACE" >/dev/null 2>&1; then
-    "$TEMPORAL_BIN" operator namespace create --address "127.0.0.1:$TEMPORAL_PORT" -n "$TEMPORAL_NAMESPACE" >/dev/null \
+  if ! local_temporal operator namespace describe -n "$TEMPORAL_NAMESPACE" >/dev/null 2>&1; then
+    local_temporal operator namespace create -n "$TEMPORAL_NAMESPACE" >/dev/null \
       || die "could not create Temporal namespace '$TEMPORAL_NAMESPACE'; see $LOG_DIR/temporal.log"
     log "created Temporal namespace $TEMPORAL_NAMESPACE"
   fi
@@ -74,20 +77,45 @@ start_temporal() {
     || die "Temporal Web UI did not answer on port $TEMPORAL_UI_PORT; see $LOG_DIR/temporal.log"
 }
 
+# The workers get a MinIO user of their own (SPTAR_S3_ACCESS_KEY / SPTAR_S3_SECRET_KEY) whose policy allows the
+# artifact bucket only; the root account stays with this script. Idempotent: run on every start, also when MinIO
+# was already running, so a changed secret or bucket takes effect.
+ensure_worker_user() {
+  local here out
+  for here in "http://127.0.0.1:$S3_PORT" "http://localhost:$S3_PORT"; do
+    [[ "${SPTAR_S3_ENDPOINT%/}" == "$here" ]] && break
+    here=""
+  done
+  if [[ -z "$here" ]]; then
+    log "SPTAR_S3_ENDPOINT is $SPTAR_S3_ENDPOINT, not this MinIO: no worker user created here"
+    return
+  fi
+  [[ -x "$MINIO_ADMIN_BIN" ]] || die "MinIO admin tool missing at $MINIO_ADMIN_BIN; run 'npm run install:all' (or infra/install.sh objectstore)."
+  out="$(MINIO_ROOT_USER="$S3_ROOT_USER" MINIO_ROOT_PASSWORD="$S3_ROOT_PASSWORD" \
+    "$MINIO_ADMIN_BIN" -endpoint "http://127.0.0.1:$S3_PORT" -bucket "$SPTAR_S3_BUCKET" 2>&1)" \
+    || die "could not create the workers' MinIO user: $out"
+  log "$out"
+}
+
 start_objectstore() {
-  if pid_alive objectstore && objectstore_healthy; then log "MinIO already running on 127.0.0.1:$S3_PORT"; return; fi
+  if pid_alive objectstore && objectstore_healthy; then
+    log "MinIO already running on 127.0.0.1:$S3_PORT"
+    ensure_worker_user
+    return
+  fi
   [[ -x "$MINIO_BIN" ]] || die "MinIO server missing at $MINIO_BIN; run 'npm run install:all' (or infra/install.sh objectstore)."
   check_port "$S3_PORT" "MinIO S3 API" SPTAR_S3_PORT
   check_port "$S3_CONSOLE_PORT" "MinIO console" SPTAR_S3_CONSOLE_PORT
   mkdir -p "$STATE_DIR/minio"
   log "starting MinIO (S3 API http://127.0.0.1:$S3_PORT, console http://127.0.0.1:$S3_CONSOLE_PORT, data $STATE_DIR/minio)"
-  MINIO_UPDATE=off setsid nohup "$MINIO_BIN" server "$STATE_DIR/minio" \
+  MINIO_ROOT_USER="$S3_ROOT_USER" MINIO_ROOT_PASSWORD="$S3_ROOT_PASSWORD" MINIO_UPDATE=off setsid nohup "$MINIO_BIN" server "$STATE_DIR/minio" \
     --address "127.0.0.1:$S3_PORT" --console-address "127.0.0.1:$S3_CONSOLE_PORT" --quiet \
     >>"$LOG_DIR/objectstore.log" 2>&1 < /dev/null &
   echo $! > "$PID_DIR/objectstore.pid"
   wait_for "MinIO" 60 objectstore_healthy || die "MinIO did not become healthy within 60 s; see $LOG_DIR/objectstore.log"
   wait_for "MinIO console" 30 curl -fsS -o /dev/null "http://127.0.0.1:$S3_CONSOLE_PORT/" \
     || die "the MinIO console did not answer on port $S3_CONSOLE_PORT; see $LOG_DIR/objectstore.log"
+  ensure_worker_user
 }
 
 stop_one() {

@@ -1,12 +1,37 @@
-import { Connection } from '@temporalio/client';
+import { Connection, type TLSConfig } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import type { Settings } from './settings.ts';
+import { readTlsConfig } from './temporal-tls.ts';
+import { diagnoseTls } from './temporal-tls-diagnosis.ts';
 
-function unreachable(settings: Settings, err: unknown): Error {
-  return new Error(
-    `cannot reach Temporal at ${settings.temporalAddress} (${(err as Error).message}). ` +
-      `Start the local server with 'npm run services:start', or set TEMPORAL_ADDRESS to your cluster.`,
-  );
+/** What every connection to Temporal (workers, CLI, benches, tests) is opened with. */
+export interface TemporalConnectionOptions {
+  readonly address: string;
+  /** false: plaintext, also with an API key (the SDK would otherwise turn TLS on for one). */
+  readonly tls: TLSConfig | false;
+  readonly apiKey?: string;
+}
+
+/** The connection options of the settings; reads and checks the certificate files (clear errors when they fail). */
+export function temporalConnectionOptions(settings: Settings): TemporalConnectionOptions {
+  return {
+    address: settings.temporalAddress,
+    tls: settings.temporalTls === undefined ? false : readTlsConfig(settings.temporalTls),
+    ...(settings.temporalApiKey !== undefined && { apiKey: settings.temporalApiKey }),
+  };
+}
+
+async function unreachable(settings: Settings, options: TemporalConnectionOptions, err: unknown): Promise<Error> {
+  const at = `cannot reach Temporal at ${settings.temporalAddress} (${(err as Error).message}).`;
+  const diagnosis = await diagnoseTls(settings.temporalAddress, options.tls).catch(() => undefined);
+  if (diagnosis !== undefined) return new Error(`${at} ${diagnosis}`);
+  if (options.tls === false) {
+    return new Error(
+      `${at} Start the local server with 'npm run services:start', or set TEMPORAL_ADDRESS to your cluster ` +
+        `(for one that requires TLS or an API key, see the TEMPORAL_TLS* settings in the README).`,
+    );
+  }
+  return new Error(`${at} Check TEMPORAL_ADDRESS; a TLS handshake with these settings succeeds there.`);
 }
 
 let runtimeInstalled = false;
@@ -24,17 +49,19 @@ function installRuntime(): void {
 
 export async function connectWorker(settings: Settings): Promise<NativeConnection> {
   installRuntime();
+  const options = temporalConnectionOptions(settings);
   try {
-    return await NativeConnection.connect({ address: settings.temporalAddress });
+    return await NativeConnection.connect(options);
   } catch (err) {
-    throw unreachable(settings, err);
+    throw await unreachable(settings, options, err);
   }
 }
 
 export async function connectClient(settings: Settings): Promise<Connection> {
+  const options = temporalConnectionOptions(settings);
   try {
-    return await Connection.connect({ address: settings.temporalAddress, connectTimeout: '10 seconds' });
+    return await Connection.connect({ ...options, connectTimeout: '10 seconds' });
   } catch (err) {
-    throw unreachable(settings, err);
+    throw await unreachable(settings, options, err);
   }
 }
