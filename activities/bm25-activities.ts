@@ -19,15 +19,24 @@ import { evaluateRun, perQueryJson, TEST_RUN_DEPTH, testMetrics } from '../lib/m
 import { queriesWithText, toRun } from '../lib/retrieval/dense-retrieval.ts';
 import { filterWeakPairs } from '../lib/weak-data/index.ts';
 import { markReused } from './activity-costs.ts';
+import { pacedItems, withHeartbeatClock, type HeartbeatClock, type HeartbeatClockOptions } from './heartbeat-clock.ts';
 import { parseStoredJson, storeOnce } from './stored-results.ts';
 
 /** A generated weak query as a shard stores it: queries.jsonl rows, id = the source document's id. */
 const weakQueryRowSchema = z.object({ _id: z.string(), text: z.string() });
 const WEAK_PAIRS_SHAPE = 'kept pairs are JSONL rows {"queryId", "docId", "query", "rank"}';
 
-/** BM25 over the whole corpus: the index (built once, stored), the weak-data filter, and the BM25 baseline. */
-export function createBm25Activities(deps: { store: ArtifactStore }) {
+/**
+ * BM25 over the whole corpus: the index (built once, stored), the weak-data filter, and the BM25 baseline. Each
+ * activity heartbeats on a clock (`deps.heartbeats`, tests pass fake timers), at least every 30 s while it works.
+ */
+export function createBm25Activities(deps: { store: ArtifactStore; heartbeats?: HeartbeatClockOptions }) {
   const { store } = deps;
+  // Per-item beats (documents, pairs, queries) are sent at most once a second; the clock fills the gaps.
+  const onClock = <T>(initial: unknown, work: (clock: HeartbeatClock) => Promise<T>): Promise<T> => {
+    const ctx = Context.current();
+    return withHeartbeatClock((details) => ctx.heartbeat(details), { minGapMs: 1000, ...deps.heartbeats, initial }, work);
+  };
   // Loaded indexes by sha256: a worker filtering many shards loads the index once.
   const loaded = new Map<string, Bm25Index>();
   const loadIndex = async (ref: ArtifactRef): Promise<Bm25Index> => {
@@ -39,25 +48,30 @@ export function createBm25Activities(deps: { store: ArtifactStore }) {
     }
     return index;
   };
-  const filterBeating = (bm25: Bm25Index, pairs: Parameters<typeof filterWeakPairs>[1], topK: number) => {
-    const ctx = Context.current();
-    return filterWeakPairs(bm25, pairs, { topK, onProgress: (done) => ctx.heartbeat({ done }), progressEvery: 200 });
-  };
+  const filterBeating = (bm25: Bm25Index, pairs: readonly { readonly queryId: string; readonly docId: string; readonly query: string }[], topK: number, clock: HeartbeatClock) =>
+    filterWeakPairs(bm25, pacedItems(pairs, clock, (done) => ({ done, total: pairs.length })), { topK });
 
   return {
     async buildBm25Index(input: { config: Bm25Config; scope: string; prepared: PreparedData }): Promise<ArtifactRef> {
       const { config, scope, prepared } = input;
       const params = { backend: config.weakFilter.backend, k1: config.weakFilter.k1, b: config.weakFilter.b };
       const key = bm25IndexKey(stageScopes.bm25Index(scope, config, prepared), params.backend);
-      const { ref, reused } = await storeOnce(store, key, config.reuseArtifacts, () =>
-        withLocalCopies(store, { corpus: prepared.corpus }, async (paths) => {
-          Context.current().heartbeat({ step: 'indexing' });
-          const index = await indexDocuments(readCorpus(paths['corpus']!), params);
-          return index.serialize();
-        }),
-      );
-      if (reused) markReused();
-      return ref;
+      return onClock({ step: 'copying the corpus' }, async (clock) => {
+        const { ref, reused } = await storeOnce(store, key, config.reuseArtifacts, () =>
+          withLocalCopies(store, { corpus: prepared.corpus }, async (paths) => {
+            let documents = 0;
+            const corpus = pacedItems(readCorpus(paths['corpus']!), clock, (done) => {
+              documents = done;
+              return { step: 'indexing', documents };
+            });
+            const index = await indexDocuments(corpus, params);
+            clock.beat({ step: 'storing the index', documents });
+            return index.serialize();
+          }),
+        );
+        if (reused) markReused();
+        return ref;
+      });
     },
 
     /**
@@ -65,12 +79,14 @@ export function createBm25Activities(deps: { store: ArtifactStore }) {
      * top-k for its own query. Writes the shard's kept pairs ({queryId, docId, query, rank}) and returns counts.
      */
     async filterShardWeakQueries(input: { index: ArtifactRef; topK: number; shard: ShardResult; outputPrefix: string }): Promise<{ total: number; kept: number; keptPairs: ArtifactRef }> {
-      const bm25 = await loadIndex(input.index);
-      const rows = parseJsonlRows(await store.get(input.shard.weakQueries), input.shard.weakQueries.key, weakQueryRowSchema, { error: CorruptArtifactError });
-      const pairs = rows.map((r) => ({ queryId: `weak-${r._id}`, docId: r._id, query: r.text }));
-      const result = await filterBeating(bm25, pairs, input.topK);
-      const keptPairs = await store.put(generationShardKeys(input.outputPrefix, input.shard.index).kept(input.topK), toJsonl(result.kept));
-      return { total: result.stats.total, kept: result.stats.kept, keptPairs };
+      return onClock({ step: 'loading the index' }, async (clock) => {
+        const bm25 = await loadIndex(input.index);
+        const rows = parseJsonlRows(await store.get(input.shard.weakQueries), input.shard.weakQueries.key, weakQueryRowSchema, { error: CorruptArtifactError });
+        const pairs = rows.map((r) => ({ queryId: `weak-${r._id}`, docId: r._id, query: r.text }));
+        const result = await filterBeating(bm25, pairs, input.topK, clock);
+        const keptPairs = await store.put(generationShardKeys(input.outputPrefix, input.shard.index).kept(input.topK), toJsonl(result.kept));
+        return { total: result.stats.total, kept: result.stats.kept, keptPairs };
+      });
     },
 
     /**
@@ -78,12 +94,14 @@ export function createBm25Activities(deps: { store: ArtifactStore }) {
      * grown, so a pair kept then may not be now). One JSONL artifact of the pairs still kept, keyed by the inputs.
      */
     async refilterWeakPairs(input: { scope: string; index: ArtifactRef; topK: number; pairs: readonly ArtifactRef[] }): Promise<{ keptPairs: ArtifactRef; total: number; kept: number }> {
-      const bm25 = await loadIndex(input.index);
-      const rows = [];
-      for (const ref of input.pairs) rows.push(...parseJsonlRows(await store.get(ref), ref.key, weakPairRowSchema, { error: DataFormatError, expected: WEAK_PAIRS_SHAPE }));
-      const result = await filterBeating(bm25, rows, input.topK);
-      const key = refilteredPairsKey(stageScopes.refilter(input.scope, input.topK, input.index, input.pairs), input.topK);
-      return { keptPairs: await store.put(key, toJsonl(result.kept)), total: result.stats.total, kept: result.stats.kept };
+      return onClock({ step: 'loading the index' }, async (clock) => {
+        const bm25 = await loadIndex(input.index);
+        const rows = [];
+        for (const ref of input.pairs) rows.push(...parseJsonlRows(await store.get(ref), ref.key, weakPairRowSchema, { error: DataFormatError, expected: WEAK_PAIRS_SHAPE }));
+        const result = await filterBeating(bm25, rows, input.topK, clock);
+        const key = refilteredPairsKey(stageScopes.refilter(input.scope, input.topK, input.index, input.pairs), input.topK);
+        return { keptPairs: await store.put(key, toJsonl(result.kept)), total: result.stats.total, kept: result.stats.kept };
+      });
     },
 
     /**
@@ -94,7 +112,7 @@ export function createBm25Activities(deps: { store: ArtifactStore }) {
       const parsed = mergeInputSchema.safeParse(raw);
       if (!parsed.success) throw new ConfigError(`mergeKeptPairs: ${describeZodIssues(parsed.error)}`);
       const input = parsed.data;
-      return withScratch(async (dir) => {
+      return onClock({ shardsMerged: 0, of: input.shards }, (clock) => withScratch(async (dir) => {
         const out = join(dir, 'kept.jsonl');
         await appendFile(out, '');
         let kept = 0;
@@ -112,21 +130,24 @@ export function createBm25Activities(deps: { store: ArtifactStore }) {
           const bytes = await store.get(keys.kept(input.topK));
           kept += new TextDecoder().decode(bytes).split('\n').filter(Boolean).length;
           await appendFile(out, bytes);
-          if (i % 100 === 99) Context.current().heartbeat({ shardsMerged: i + 1, of: input.shards });
+          clock.beat({ shardsMerged: i + 1, of: input.shards });
         }
+        clock.beat({ shardsMerged: input.shards, of: input.shards, step: 'storing the merged pairs' });
         return { keptPairs: await store.putFile(mergedKeptPairsKey(input.outputPrefix, input.topK), out), kept, generated, failed, shards };
-      });
+      }));
     },
 
     async evaluateBm25(input: { scope: string; prepared: PreparedData; index: ArtifactRef }): Promise<SystemEvaluation> {
       const { scope, prepared, index } = input;
       const keys = evaluationKeys(stageScopes.evaluate(scope, { system: 'bm25', depth: TEST_RUN_DEPTH }, [index, prepared.queries, prepared.testQrels]), 'bm25');
-      return withLocalCopies(store, { queries: prepared.queries, qrels: prepared.testQrels }, async (paths, dir) => {
+      return onClock({ step: 'loading the index' }, (clock) => withLocalCopies(store, { queries: prepared.queries, qrels: prepared.testQrels }, async (paths, dir) => {
         const queries = (await loadQueries(paths['queries']!)).value;
         const qrels = (await loadQrels(paths['qrels']!)).value;
         const bm25 = await loadIndex(index);
         // A judged query without text is left out of the run and scores 0, as trec_eval counts it.
-        const lists = queriesWithText(qrels.keys(), queries).map((q) => ({ queryId: q.id, hits: bm25.search(q.text, TEST_RUN_DEPTH) }));
+        const withText = queriesWithText(qrels.keys(), queries);
+        const lists = [];
+        for await (const q of pacedItems(withText, clock, (done) => ({ step: 'searching', done, total: withText.length }))) lists.push({ queryId: q.id, hits: bm25.search(q.text, TEST_RUN_DEPTH) });
         const evaluation = evaluateRun(qrels, toRun(lists));
         await writeRun(join(dir, 'bm25.run'), lists, 'bm25');
         return {
@@ -135,7 +156,7 @@ export function createBm25Activities(deps: { store: ArtifactStore }) {
           run: await store.putFile(keys.run, join(dir, 'bm25.run')),
           perQuery: await store.put(keys.perQuery, perQueryJson(evaluation)),
         };
-      });
+      }));
     },
   };
 }

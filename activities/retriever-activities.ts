@@ -25,6 +25,7 @@ import { trainRetrieverStage, type CheckpointStore, type TrainedEncoder } from '
 import { refineWeakPairs, refinesWeakPairs, type RefinementInputs, type WeakFilterSettings } from '../lib/sptar/weak-refinement.ts';
 import { serializeSafetensors } from '../lib/weights/safetensors.ts';
 import { markReused } from './activity-costs.ts';
+import { startHeartbeatClock } from './heartbeat-clock.ts';
 import { storedResult } from './stored-results.ts';
 
 export interface TrainRetrieverInput {
@@ -63,26 +64,33 @@ export interface EvaluateDenseInput {
 
 /**
  * Heartbeats the progress records of one attempt for one system (rate and ETA measured in this attempt) and honours
- * cancellation (which reaches an activity only through heartbeats).
+ * cancellation (which reaches an activity only through heartbeats). The latest record is also sent on a clock, so
+ * heartbeats keep coming while a step checkpoint or a corpus copy is in the store's hands; `stop` ends the clock.
  */
-function progressHeartbeat(subject: string): ProgressBeat {
+function progressHeartbeat(subject: string): ProgressBeat & { readonly stop: () => void } {
   const ctx = Context.current();
   const track = progressTracker();
-  return ({ stage, ...update }) => {
-    ctx.heartbeat(track({ stage, subject, ...update }));
+  const clock = startHeartbeatClock((details) => ctx.heartbeat(details));
+  const beat: ProgressBeat = ({ stage, ...update }) => {
+    clock.beat(track({ stage, subject, ...update }));
     ctx.cancellationSignal.throwIfAborted();
   };
+  return Object.assign(beat, { stop: () => clock.stop() });
 }
 
-/** Epoch checkpoints of one training run in the store: only the latest of a phase is kept (a MiniLM one is ~350 MB). */
+/**
+ * Checkpoints of one training run in the store, at epoch ends and inside epochs: only the latest of a phase is kept (a
+ * MiniLM one is ~350 MB). Keys sort in training order, so the last listed is the latest, even when a failure between
+ * storing one and dropping the older ones left two.
+ */
 function storedCheckpoints(store: ArtifactStore, keys: ReturnType<typeof retrieverKeys>): CheckpointStore {
   return {
     async latest(phase) {
       const key = (await store.list(keys.checkpointPrefix(phase))).at(-1);
       return key === undefined ? undefined : { bytes: await store.get(key), source: key };
     },
-    async save(phase, epoch, bytes) {
-      const key = keys.checkpoint(phase, epoch);
+    async save(phase, at, bytes) {
+      const key = keys.checkpoint(phase, at.epoch, at.step);
       await store.put(key, bytes);
       for (const old of await store.list(keys.checkpointPrefix(phase))) if (old !== key) await store.delete(old);
       return key;
@@ -181,64 +189,68 @@ export function createRetrieverActivities(deps: { store: ArtifactStore; graphCac
       const keys = retrieverKeys(stageScopes.trainRetriever(scope, config, base.digest, system, prepared, weakPairs, { replicate, ...(needsIndex ? { index: input.index } : {}) }));
       const stored = await storedResult(store, keys.result, config.reuseArtifacts, trainedRetrieverSchema, 'a training result');
       if (stored) return stored;
+      // Heartbeats on a clock as well as on progress: a store transfer or a dev search between beats stays covered.
       const heartbeat = progressHeartbeat(replicate > 0 ? `${system} (seed ${config.seed + replicate})` : system);
+      try {
+        const files = await withLocalCopies(store, { corpus: prepared.corpus, queries: prepared.queries, sTrain: prepared.sTrain, sEval: prepared.sEval }, (paths) =>
+          readRetrieverFiles({ corpus: paths['corpus']!, queries: paths['queries']!, sTrain: paths['sTrain']!, sEval: paths['sEval']! }),
+        );
+        let weak: WeakPairGroup[] = [];
+        for (const ref of weakPairs) weak.push(parseWeakPairs(await store.get(ref), ref.key));
+        let weakFilters: WeakRefinementStats | undefined;
+        if (weak.length > 0 && refinesWeakPairs(config.weakFilter)) {
+          const refined = await refinedWeakStage(store, config, config.weakFilter, scope, prepared, weakPairs, weak, files, base, heartbeat, graphCacheDir);
+          weak = refined.groups;
+          weakFilters = refined.stats;
+        }
+        const index = needsIndex ? deserializeBm25Index(await store.get(input.index!)) : undefined;
+        const seed = config.seed + replicate;
+        const data = retrieverTrainingData(config, { ...files, weak, names: preparedNames(prepared), ...(index ? { search: (q: string, k: number) => index.search(q, k) } : {}), seed });
 
-      const files = await withLocalCopies(store, { corpus: prepared.corpus, queries: prepared.queries, sTrain: prepared.sTrain, sEval: prepared.sEval }, (paths) =>
-        readRetrieverFiles({ corpus: paths['corpus']!, queries: paths['queries']!, sTrain: paths['sTrain']!, sEval: paths['sEval']! }),
-      );
-      let weak: WeakPairGroup[] = [];
-      for (const ref of weakPairs) weak.push(parseWeakPairs(await store.get(ref), ref.key));
-      let weakFilters: WeakRefinementStats | undefined;
-      if (weak.length > 0 && refinesWeakPairs(config.weakFilter)) {
-        const refined = await refinedWeakStage(store, config, config.weakFilter, scope, prepared, weakPairs, weak, files, base, heartbeat, graphCacheDir);
-        weak = refined.groups;
-        weakFilters = refined.stats;
-      }
-      const index = needsIndex ? deserializeBm25Index(await store.get(input.index!)) : undefined;
-      const seed = config.seed + replicate;
-      const data = retrieverTrainingData(config, { ...files, weak, names: preparedNames(prepared), ...(index ? { search: (q: string, k: number) => index.search(q, k) } : {}), seed });
-
-      // Every system and replicate starts from the same encoder on the same dev split: its dev search runs once.
-      const { devQueries, devFraction, devCorpusSize, devCandidates, maxSequenceLength } = r;
-      const startKey = devStartKey(
-        stageScopes.devStart(scope, { encoder: base.digest, devQueries, devFraction, devCorpusSize, devCandidates, maxSequenceLength, seed: config.seed }, [
-          prepared.corpus,
-          prepared.queries,
-          prepared.sTrain,
-          prepared.sEval,
-          ...(needsIndex ? [input.index!] : []),
-        ]),
-      );
-      return trainRetrieverStage(config, data, base, {
-        heartbeat,
-        graphCacheDir,
-        checkpoints: storedCheckpoints(store, keys),
-        seed,
-        startingDevScore: {
-          load: async () => (await storedResult(store, startKey, config.reuseArtifacts, z.object({ devScore: z.number() }), 'a starting dev score'))?.devScore,
-          save: async (devScore) => {
-            await store.put(startKey, JSON.stringify({ devScore }));
+        // Every system and replicate starts from the same encoder on the same dev split: its dev search runs once.
+        const { devQueries, devFraction, devCorpusSize, devCandidates, maxSequenceLength } = r;
+        const startKey = devStartKey(
+          stageScopes.devStart(scope, { encoder: base.digest, devQueries, devFraction, devCorpusSize, devCandidates, maxSequenceLength, seed: config.seed }, [
+            prepared.corpus,
+            prepared.queries,
+            prepared.sTrain,
+            prepared.sEval,
+            ...(needsIndex ? [input.index!] : []),
+          ]),
+        );
+        return await trainRetrieverStage(config, data, base, {
+          heartbeat,
+          graphCacheDir,
+          checkpoints: storedCheckpoints(store, keys),
+          seed,
+          startingDevScore: {
+            load: async () => (await storedResult(store, startKey, config.reuseArtifacts, z.object({ devScore: z.number() }), 'a starting dev score'))?.devScore,
+            save: async (devScore) => {
+              await store.put(startKey, JSON.stringify({ devScore }));
+            },
           },
-        },
-        async publish(trained: TrainedEncoder): Promise<TrainedRetriever> {
-          const out: TrainedRetriever = {
-            system,
-            encoder: await store.put(keys.encoderWeights, serializeSafetensors(trained.weights, { format: 'pt' })),
-            encoderConfig: await store.put(keys.encoderConfig, base.configJson),
-            curve: trained.curve,
-            bestEpoch: trained.bestEpoch,
-            bestDevScore: trained.bestDevScore,
-            weakEpochs: trained.weakEpochs,
-            counts: trained.counts,
-            replicate,
-            dev: { queryIds: [...trained.dev.queryIds], ndcg10: [...trained.dev.ndcg10], ...(trained.dev.fusion ? { fusion: { ...trained.dev.fusion, ndcg10: [...trained.dev.fusion.ndcg10], grid: [...trained.dev.fusion.grid] } } : {}) },
-            ...(data.negatives ? { negatives: await store.put(keys.negatives, negativesJsonl(data.negatives.mined)) } : {}),
-            ...(weakFilters ? { weakFilters } : {}),
-          };
-          await store.put(keys.result, JSON.stringify(out));
-          return out;
-        },
-      });
+          async publish(trained: TrainedEncoder): Promise<TrainedRetriever> {
+            const out: TrainedRetriever = {
+              system,
+              encoder: await store.put(keys.encoderWeights, serializeSafetensors(trained.weights, { format: 'pt' })),
+              encoderConfig: await store.put(keys.encoderConfig, base.configJson),
+              curve: trained.curve,
+              bestEpoch: trained.bestEpoch,
+              bestDevScore: trained.bestDevScore,
+              weakEpochs: trained.weakEpochs,
+              counts: trained.counts,
+              replicate,
+              dev: { queryIds: [...trained.dev.queryIds], ndcg10: [...trained.dev.ndcg10], ...(trained.dev.fusion ? { fusion: { ...trained.dev.fusion, ndcg10: [...trained.dev.fusion.ndcg10], grid: [...trained.dev.fusion.grid] } } : {}) },
+              ...(data.negatives ? { negatives: await store.put(keys.negatives, negativesJsonl(data.negatives.mined)) } : {}),
+              ...(weakFilters ? { weakFilters } : {}),
+            };
+            await store.put(keys.result, JSON.stringify(out));
+            return out;
+          },
+        });
+      } finally {
+        heartbeat.stop();
+      }
     },
 
     /** BM25's test run fused with a dense system's at the dev-chosen weight: a system of its own. */
@@ -280,28 +292,33 @@ export function createRetrieverActivities(deps: { store: ArtifactStore; graphCac
 
       const keys = evaluationKeys(stageScopes.evaluate(scope, { system, depth: TEST_RUN_DEPTH, ...settings }, [prepared.corpus, prepared.queries, prepared.testQrels]), system);
       const local = { queries: prepared.queries, qrels: prepared.testQrels, ...(embeddings ? {} : { corpus: prepared.corpus }) };
-      return withLocalCopies(store, local, async (paths, dir) => {
-        const result = await evaluateDenseStage(
-          config,
-          { config: base.config, tokenizer: base.tokenizer, weights },
-          { corpus: embeddings ?? (await loadCorpusTexts(paths['corpus']!)), queryTexts: (await loadQueries(paths['queries']!)).value, qrels: (await loadQrels(paths['qrels']!)).value },
-          {
-            heartbeat: progressHeartbeat(system),
-            // A trained encoder's graph is used once per evaluation: scratch space, so the graph cache does not grow.
-            place: { cacheDir: trained ? join(dir, 'graphs') : graphCacheDir },
-            async onCorpusEncoded(m) {
-              await store.put(embeddingsKey, serializeEmbeddings(m));
+      const heartbeat = progressHeartbeat(system);
+      try {
+        return await withLocalCopies(store, local, async (paths, dir) => {
+          const result = await evaluateDenseStage(
+            config,
+            { config: base.config, tokenizer: base.tokenizer, weights },
+            { corpus: embeddings ?? (await loadCorpusTexts(paths['corpus']!)), queryTexts: (await loadQueries(paths['queries']!)).value, qrels: (await loadQrels(paths['qrels']!)).value },
+            {
+              heartbeat,
+              // A trained encoder's graph is used once per evaluation: scratch space, so the graph cache does not grow.
+              place: { cacheDir: trained ? join(dir, 'graphs') : graphCacheDir },
+              async onCorpusEncoded(m) {
+                await store.put(embeddingsKey, serializeEmbeddings(m));
+              },
             },
-          },
-        );
-        await writeRun(join(dir, `${system}.run`), result.lists, system);
-        return {
-          system,
-          metrics: result.metrics,
-          run: await store.putFile(keys.run, join(dir, `${system}.run`)),
-          perQuery: await store.put(keys.perQuery, perQueryJson(result.evaluation)),
-        };
-      });
+          );
+          await writeRun(join(dir, `${system}.run`), result.lists, system);
+          return {
+            system,
+            metrics: result.metrics,
+            run: await store.putFile(keys.run, join(dir, `${system}.run`)),
+            perQuery: await store.put(keys.perQuery, perQueryJson(result.evaluation)),
+          };
+          });
+      } finally {
+        heartbeat.stop();
+      }
     },
   };
 }

@@ -28,7 +28,7 @@ export const activityProgressSchema = z
       .describe('progress inside the current task when it is not counted in done (the dev search between epochs)'),
     perSecond: z.number().nonnegative().nullable().describe('units per second in this attempt; null until measured'),
     etaSeconds: z.number().nonnegative().nullable().describe('seconds until done reaches total at that rate'),
-    checkpoint: z.string().optional().describe('the epoch checkpoint just stored'),
+    checkpoint: z.string().optional().describe("the checkpoint just stored: an epoch's, or a retriever training's step checkpoint inside an epoch"),
   })
   .strict();
 export type ActivityProgress = z.infer<typeof activityProgressSchema>;

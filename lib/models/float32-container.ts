@@ -30,10 +30,10 @@ export function packFloat32(header: ContainerHeader & Record<string, unknown>, t
 }
 
 /**
- * The header and tensors of a container of `format`. Anything else is a corrupt artifact: the error names `source`
- * and says to delete it so the stage that writes it runs again.
+ * The header and tensors of a container of `format` (or of one of several). Anything else is a corrupt artifact: the
+ * error names `source` and says to delete it so the stage that writes it runs again.
  */
-export function unpackFloat32(bytes: Uint8Array, source: string, format: string): { header: Record<string, unknown>; tensors: Float32Array[] } {
+export function unpackFloat32(bytes: Uint8Array, source: string, format: string | readonly string[]): { header: Record<string, unknown>; tensors: Float32Array[] } {
   const fail = (why: string) => new CorruptArtifactError(`${source}: ${why}; delete it so the stage that writes it runs again`);
   if (bytes.byteLength < 4) throw fail('too short for a header');
   const headLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(0, true);
@@ -44,7 +44,8 @@ export function unpackFloat32(bytes: Uint8Array, source: string, format: string)
   } catch (err) {
     throw fail(`header is not JSON (${(err as Error).message})`);
   }
-  if (header['format'] !== format) throw fail(`format is ${JSON.stringify(header['format'])}, expected ${format}`);
+  const formats: readonly string[] = typeof format === 'string' ? [format] : format;
+  if (!formats.includes(header['format'] as string)) throw fail(`format is ${JSON.stringify(header['format'])}, expected ${formats.join(' or ')}`);
   const lengths = header['lengths'];
   if (!Array.isArray(lengths) || !lengths.every((n) => Number.isSafeInteger(n) && n >= 0)) throw fail('header has no valid tensor lengths');
   const need = 4 + headLength + 4 * (lengths as number[]).reduce((s, n) => s + n, 0);

@@ -23,12 +23,21 @@ import { seededPhaseShuffle, trainingPhases, trainPhases, type TrainingPhase } f
 
 export type TrainingPhaseName = TrainingPhase['name'];
 
-/** Where epoch checkpoints live between attempts; only the latest of a phase is ever needed. */
+/** Where a checkpoint was taken: at the end of epoch `epoch`, or after `step` optimizer steps of epoch `epoch`. */
+export interface CheckpointPosition {
+  readonly epoch: number;
+  readonly step?: number;
+}
+
+/** Where checkpoints live between attempts; only the latest of a phase is ever needed. */
 export interface CheckpointStore {
   /** The latest checkpoint of a phase and its name (for error messages), or undefined. */
   latest(phase: TrainingPhaseName): Promise<{ readonly bytes: Uint8Array; readonly source: string } | undefined>;
-  /** Stores a phase's checkpoint of `epoch` (and may drop its older ones); returns its name for heartbeats. */
-  save(phase: TrainingPhaseName, epoch: number, bytes: Uint8Array): Promise<string>;
+  /**
+   * Stores a phase's checkpoint taken `at` (and may drop its older ones); returns its name for heartbeats. Positions
+   * of a phase come in training order, and `latest` must give the one saved last.
+   */
+  save(phase: TrainingPhaseName, at: CheckpointPosition, bytes: Uint8Array): Promise<string>;
   /** Drops every checkpoint of a phase. */
   clear(phase: TrainingPhaseName): Promise<void>;
 }
@@ -98,7 +107,8 @@ interface DevSearch {
 type Publish<T> = { readonly publish: (trained: TrainedEncoder) => Promise<T> };
 
 /**
- * Trains the retriever from `base`: each phase resumes from its latest checkpoint and stores one per epoch. With
+ * Trains the retriever from `base`: each phase resumes from its latest checkpoint and stores one per epoch and one
+ * every `retriever.checkpointEverySteps` optimizer steps inside an epoch (a retry then continues at that step). With
  * `publish`, the trained encoder is handed to it (to store the outputs) and only then are the checkpoints cleared, so
  * a failure in between resumes instead of training again.
  */
@@ -149,13 +159,14 @@ export async function trainRetrieverStage(config: RetrieverConfig, data: Retriev
         }
       });
     const layout: TrainableLayout = { names: trainer.weightNames, shapes: new Map(trainer.weightNames.map((n) => [n, base.weights.get(n)!.dims])) };
-    // The epoch each phase is in (for heartbeats) and the step within it.
+    // The epoch each phase is in (for heartbeats) and the steps done within it.
     const epochOf = new Map<TrainingPhaseName, number>();
     const epoch = (phase: TrainingPhase) => epochOf.get(phase.name) ?? 1;
-    let step = 0;
+    const stepOf = new Map<TrainingPhaseName, number>();
+    const step = (phase: TrainingPhase) => stepOf.get(phase.name) ?? 0;
     const stepsDone = (phase: TrainingPhase) => {
       const i = phaseIndex(phase);
-      return sum(epochSteps.slice(0, i).flat()) + sum(epochSteps[i]!.slice(0, epoch(phase) - 1)) + step;
+      return sum(epochSteps.slice(0, i).flat()) + sum(epochSteps[i]!.slice(0, epoch(phase) - 1)) + step(phase);
     };
     const progress = (phase: TrainingPhase, task: string, extra: Pick<ProgressUpdate, 'part' | 'checkpoint'> = {}): void =>
       heartbeat({
@@ -182,14 +193,15 @@ export async function trainRetrieverStage(config: RetrieverConfig, data: Retriev
             batch.map((p) => pairs.texts.get(p.queryId)!),
             [...batch.map((p) => docText(p.docId)), ...negatives.map(docText)],
           );
-          step++;
+          stepOf.set(phase.name, step(phase) + 1);
           progress(phase, 'training');
           return out;
         },
         async devScore(weights) {
           // Before the phase's first step this scores the encoder the phase starts from.
-          const scoredEpoch = offsets.get(phase.name)! + (step > 0 ? epoch(phase) : epoch(phase) - 1);
-          const task = step > 0 ? 'dev search' : 'dev search of the starting encoder';
+          const started = step(phase) > 0;
+          const scoredEpoch = offsets.get(phase.name)! + (started ? epoch(phase) : epoch(phase) - 1);
+          const task = started ? 'dev search' : 'dev search of the starting encoder';
           const scored = await searchDev(weights, task, phase, scoredEpoch);
           devByEpoch.set(scoredEpoch, scored);
           return scored.devScore;
@@ -202,21 +214,31 @@ export async function trainRetrieverStage(config: RetrieverConfig, data: Retriev
         warmupFraction: r.warmupFraction,
         maxGradNorm: r.maxGradNorm,
         selectStartingEncoder: r.selectStartingEncoder,
+        ...(r.checkpointEverySteps !== null && checkpoints ? { checkpointEverySteps: r.checkpointEverySteps } : {}),
         shuffle: seededPhaseShuffle(hooks.seed ?? config.seed),
       },
       {
         async resumeFrom(phase) {
           const latest = await checkpoints?.latest(phase.name);
           const checkpoint = latest === undefined ? undefined : deserializeCheckpoint(latest.bytes, latest.source, layout);
-          // A phase that resumes goes on at the epoch after its checkpoint.
-          if (checkpoint) epochOf.set(phase.name, checkpoint.epoch + 1);
+          // A phase that resumes goes on at the epoch after its checkpoint, after the steps a step checkpoint covers.
+          if (checkpoint) {
+            epochOf.set(phase.name, checkpoint.epoch + 1);
+            stepOf.set(phase.name, checkpoint.within?.steps ?? 0);
+          }
           return checkpoint;
         },
         async onEpoch(phase, c) {
-          const saved = checkpoints && (await checkpoints.save(phase.name, c.epoch, serializeCheckpoint(c, layout)));
+          const saved = checkpoints && (await checkpoints.save(phase.name, { epoch: c.epoch }, serializeCheckpoint(c, layout)));
           progress(phase, 'training', saved === undefined ? {} : { checkpoint: saved });
           epochOf.set(phase.name, c.epoch + 1);
-          step = 0;
+          stepOf.set(phase.name, 0);
+        },
+        async onStepCheckpoint(phase, c) {
+          // Only called with a store and on checkpoints inside an epoch (checkpointEverySteps is set only with one).
+          if (!checkpoints || !c.within) return;
+          const saved = await checkpoints.save(phase.name, { epoch: c.epoch + 1, step: c.within.steps }, serializeCheckpoint(c, layout));
+          progress(phase, 'training', { checkpoint: saved });
         },
         onEpochStart(phase, e, steps) {
           epochSteps[phaseIndex(phase)]![e - 1] = steps;

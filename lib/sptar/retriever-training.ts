@@ -32,14 +32,35 @@ export interface RetrieverTrainingOptions {
    * on dev noise alone (the promotion gate is the place to refuse a worse retriever).
    */
   readonly selectStartingEncoder?: boolean;
+  /**
+   * Optimizer steps between the step checkpoints taken inside an epoch (`onStepCheckpoint`); none after an epoch's
+   * last step, which its epoch checkpoint covers. Absent: epoch checkpoints only.
+   */
+  readonly checkpointEverySteps?: number;
 }
 
+/** The best epoch so far: its number, dev score and weights. */
+export interface BestEpoch {
+  readonly epoch: number;
+  readonly devScore: number;
+  readonly weights: readonly Float32Array[];
+}
+
+/**
+ * Everything a training run continues from. An epoch checkpoint is taken after epoch `epoch`; a step checkpoint (with
+ * `within`) inside epoch `epoch + 1`, after its first `within.steps` batches. An epoch's batches depend only on the
+ * pairs, the seeded shuffle of that epoch and the batch size, so a resumed run rebuilds them and skips the ones done.
+ */
 export interface RetrieverCheckpoint {
+  /** Epochs finished. */
   readonly epoch: number;
   readonly weights: readonly Float32Array[];
   readonly optimizer: AdamWState;
-  readonly best: { readonly epoch: number; readonly devScore: number; readonly weights: readonly Float32Array[] };
+  /** Absent only in a step checkpoint of the first epoch when the starting encoder does not compete. */
+  readonly best: BestEpoch | undefined;
   readonly curve: readonly { readonly epoch: number; readonly trainLoss: number; readonly devScore: number }[];
+  /** Progress inside epoch `epoch + 1`: batches done and the sum of their losses (the epoch's mean loss needs it). */
+  readonly within?: { readonly steps: number; readonly lossSum: number };
 }
 
 /**
@@ -75,20 +96,24 @@ export async function trainRetriever(
   hooks: {
     resumeFrom?: RetrieverCheckpoint;
     onEpoch?: (c: RetrieverCheckpoint) => Promise<void>;
+    /** Every `options.checkpointEverySteps` steps inside an epoch, with a checkpoint holding `within`. */
+    onStepCheckpoint?: (c: RetrieverCheckpoint) => Promise<void>;
     /** Called once an epoch's batches are built, with their number (progress totals). */
     onEpochStart?: (epoch: number, steps: number) => void;
     /** The dev score of `initial` when it is already known (a later phase starting from an earlier one's encoder). */
     startDevScore?: number;
   } = {},
-): Promise<{ best: RetrieverCheckpoint['best']; curve: RetrieverCheckpoint['curve'] }> {
+): Promise<{ best: BestEpoch; curve: RetrieverCheckpoint['curve'] }> {
   if (pairs.length === 0) throw new Error('retriever training needs at least one labeled pair');
+  const every = options.checkpointEverySteps;
+  if (every !== undefined && !(Number.isInteger(every) && every > 0)) throw new RangeError(`checkpointEverySteps must be a positive integer, got ${every}`);
   const r = hooks.resumeFrom;
   const weights = (r?.weights ?? initial).map((w) => Float32Array.from(w));
   const optimizer = new AdamW(weights.map((w) => w.length), { weightDecay: options.weightDecay }, r?.optimizer);
   const stepsPerEpoch = Math.ceil(pairs.length / options.batchSize);
   const totalSteps = stepsPerEpoch * options.epochs;
   const warmup = Math.floor(totalSteps * options.warmupFraction);
-  let best: RetrieverCheckpoint['best'] | undefined = r?.best;
+  let best: BestEpoch | undefined = r?.best;
   let curve: RetrieverCheckpoint['curve'][number][];
   if (r) curve = [...r.curve];
   else {
@@ -97,15 +122,25 @@ export async function trainRetriever(
     if (options.selectStartingEncoder) best = { epoch: 0, devScore: startScore, weights: weights.map((w) => Float32Array.from(w)) };
   }
 
-  for (let epoch = (r?.epoch ?? 0) + 1; epoch <= options.epochs; epoch++) {
-    let sum = 0;
+  const firstEpoch = (r?.epoch ?? 0) + 1;
+  for (let epoch = firstEpoch; epoch <= options.epochs; epoch++) {
+    // A step checkpoint resumes its epoch after the batches it covers, with their summed loss.
+    const within = epoch === firstEpoch ? r?.within : undefined;
+    let sum = within?.lossSum ?? 0;
     const batches = batchesWithoutDuplicates(pairs, options.shuffle(pairs.length, epoch), options.batchSize);
+    if (within && !(Number.isInteger(within.steps) && within.steps > 0 && within.steps < batches.length)) {
+      throw new CorruptArtifactError(`a step checkpoint of epoch ${epoch} covers ${within.steps} steps, but the epoch has ${batches.length}; it belongs to other training pairs`);
+    }
     hooks.onEpochStart?.(epoch, batches.length);
-    for (const batch of batches) {
-      const { loss, gradients } = await objective.lossAndGradients(weights, batch);
+    for (let s = within?.steps ?? 0; s < batches.length; s++) {
+      const { loss, gradients } = await objective.lossAndGradients(weights, batches[s]!);
       sum += loss;
       clipGradNorm(gradients, options.maxGradNorm);
       optimizer.step(weights, gradients, linearSchedule(optimizer.state.step, totalSteps, warmup, options.learningRate));
+      const steps = s + 1;
+      if (every !== undefined && steps % every === 0 && steps < batches.length) {
+        await hooks.onStepCheckpoint?.({ epoch: epoch - 1, weights, optimizer: optimizer.state, best, curve, within: { steps, lossSum: sum } });
+      }
     }
     const devScore = await objective.devScore(weights);
     curve.push({ epoch, trainLoss: sum / batches.length, devScore });
@@ -162,11 +197,12 @@ export async function trainPhases(
   hooks: {
     resumeFrom?: (phase: TrainingPhase) => Promise<RetrieverCheckpoint | undefined>;
     onEpoch?: (phase: TrainingPhase, c: RetrieverCheckpoint) => Promise<void>;
+    onStepCheckpoint?: (phase: TrainingPhase, c: RetrieverCheckpoint) => Promise<void>;
     onEpochStart?: (phase: TrainingPhase, epoch: number, steps: number) => void;
     /** The dev score of `initial` when it is already known (another training from the same encoder on the same dev split). */
     startDevScore?: number;
   } = {},
-): Promise<{ best: RetrieverCheckpoint['best']; curve: RetrieverCheckpoint['curve']; leadingEpochs: number }> {
+): Promise<{ best: BestEpoch; curve: RetrieverCheckpoint['curve']; leadingEpochs: number }> {
   if (phases.length === 0) throw new Error('retriever training needs at least one phase');
   const resumes: (RetrieverCheckpoint | undefined)[] = [];
   for (const p of phases) resumes.push(hooks.resumeFrom ? await hooks.resumeFrom(p) : undefined);
@@ -185,19 +221,20 @@ export async function trainPhases(
   let start = initial;
   let offset = 0;
   let curve: RetrieverCheckpoint['curve'][number][] = [];
-  let best: RetrieverCheckpoint['best'] | undefined;
+  let best: BestEpoch | undefined;
   for (const [i, phase] of phases.entries()) {
     const resumeFrom = resumes[i];
     const isLast = i === phases.length - 1;
+    const finished = !isLast && resumeFrom !== undefined && resumeFrom.epoch >= phase.epochs ? finishedPhase(phase, resumeFrom) : undefined;
     const result =
-      !isLast && resumeFrom !== undefined && resumeFrom.epoch >= phase.epochs
-        ? { best: resumeFrom.best, curve: resumeFrom.curve }
-        : await trainRetriever(start, phase.pairs, objective(phase), { ...options, epochs: phase.epochs, shuffle: (n, e) => options.shuffle(phase, n, e) }, {
-            resumeFrom,
-            onEpoch: hooks.onEpoch && ((c) => hooks.onEpoch!(phase, c)),
-            onEpochStart: hooks.onEpochStart && ((e, steps) => hooks.onEpochStart!(phase, e, steps)),
-            ...(best !== undefined ? { startDevScore: best.devScore } : hooks.startDevScore !== undefined ? { startDevScore: hooks.startDevScore } : {}),
-          });
+      finished ??
+      (await trainRetriever(start, phase.pairs, objective(phase), { ...options, epochs: phase.epochs, shuffle: (n, e) => options.shuffle(phase, n, e) }, {
+        resumeFrom,
+        onEpoch: hooks.onEpoch && ((c) => hooks.onEpoch!(phase, c)),
+        onStepCheckpoint: hooks.onStepCheckpoint && ((c) => hooks.onStepCheckpoint!(phase, c)),
+        onEpochStart: hooks.onEpochStart && ((e, steps) => hooks.onEpochStart!(phase, e, steps)),
+        ...(best !== undefined ? { startDevScore: best.devScore } : hooks.startDevScore !== undefined ? { startDevScore: hooks.startDevScore } : {}),
+      }));
     const shifted = result.curve.filter((p) => i === 0 || p.epoch > 0).map((p) => ({ ...p, epoch: p.epoch + offset }));
     curve = [...curve, ...shifted];
     best = { ...result.best, epoch: result.best.epoch + offset };
@@ -205,4 +242,12 @@ export async function trainPhases(
     if (!isLast) offset += phase.epochs;
   }
   return { best: best!, curve, leadingEpochs: offset };
+}
+
+/** The outcome of an earlier phase that its last epoch checkpoint holds. */
+function finishedPhase(phase: TrainingPhase, c: RetrieverCheckpoint): { best: BestEpoch; curve: RetrieverCheckpoint['curve'] } {
+  if (c.best === undefined || c.within !== undefined) {
+    throw new CorruptArtifactError(`the last checkpoint of training phase '${phase.name}' is not an epoch checkpoint with a selected epoch; delete the stage's checkpoints to train again`);
+  }
+  return { best: c.best, curve: c.curve };
 }

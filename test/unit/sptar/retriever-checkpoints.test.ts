@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { unpackFloat32 } from '../../../lib/models/float32-container.ts';
 import { deserializeEmbeddings, serializeEmbeddings } from '../../../lib/retrieval/embedding-matrix-file.ts';
 import { deserializeCheckpoint, serializeCheckpoint, type TrainableLayout } from '../../../lib/sptar/retriever-checkpoints.ts';
 import type { RetrieverCheckpoint } from '../../../lib/sptar/retriever-training.ts';
@@ -22,6 +23,27 @@ describe('retriever artifacts', () => {
       assert.equal(bytes.byteLength % 4, 0);
     }
     assert.ok(serializeCheckpoint(checkpoint(1), layout).byteLength > serializeCheckpoint(checkpoint(2), layout).byteLength);
+  });
+
+  it('a step checkpoint reads back as written, in a format of its own, with or without a best epoch', () => {
+    const inside = (best: RetrieverCheckpoint['best']): RetrieverCheckpoint => ({ ...checkpoint(2), best, within: { steps: 5, lossSum: 0.1 + 0.2 } });
+    for (const best of [undefined, { epoch: 2, devScore: 0.5, weights: [f(9, 8), f(7, 6, 5)] }]) {
+      const bytes = serializeCheckpoint(inside(best), layout);
+      const read = deserializeCheckpoint(bytes, 'ckpt', layout);
+      assert.deepEqual(read, inside(best));
+      // The loss sum survives to the last bit (0.1 + 0.2 is not 0.3).
+      assert.equal(read.within!.lossSum, 0.30000000000000004);
+      const header = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true)))) as { format: string };
+      assert.equal(header.format, 'sptar-retriever-step-checkpoint@1');
+    }
+    // Inside an epoch the best weights are stored apart even when the best epoch is the last one ended.
+    const withBest = serializeCheckpoint(inside({ epoch: 2, devScore: 0.5, weights: [f(9, 8), f(7, 6, 5)] }), layout).byteLength;
+    assert.ok(withBest - serializeCheckpoint(inside(undefined), layout).byteLength >= 5 * 4, 'five more floats');
+    // A reader of epoch checkpoints only (the code before step checkpoints) refuses it instead of resuming at its epoch.
+    assert.throws(() => unpackFloat32(serializeCheckpoint(inside(undefined), layout), 'ckpt', 'sptar-retriever-checkpoint@1'), {
+      name: 'CorruptArtifactError',
+      message: /format is "sptar-retriever-step-checkpoint@1", expected sptar-retriever-checkpoint@1/,
+    });
   });
 
   it('refuses a checkpoint of another model and a truncated file', () => {

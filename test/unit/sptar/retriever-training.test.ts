@@ -72,6 +72,52 @@ describe('retriever training loop', () => {
     assert.equal(withStart.best.weights[0]![0], -3);
   });
 
+  it('resumes from any step checkpoint inside an epoch to the uninterrupted result, and refuses one of other pairs', async () => {
+    // Two weights pulled to each pair's own target, in another pair order every epoch: a resumed epoch must rebuild
+    // the very batches of the uninterrupted run and skip the ones its checkpoint covers.
+    const pairs = Array.from({ length: 10 }, (_, i) => pair(`q${i}`, `d${i}`));
+    const target = (p: { docId: string }) => Number(p.docId.slice(1)) / 10;
+    let steps = 0;
+    const objective: RetrieverObjective = {
+      async lossAndGradients(ws, batch) {
+        steps++;
+        const [a, b] = [ws[0]![0]!, ws[0]![1]!];
+        const g = new Float32Array([batch.reduce((s, p) => s + 2 * (a - target(p)), 0), batch.reduce((s, p) => s + 2 * (b + target(p)), 0)]);
+        return { loss: batch.reduce((s, p) => s + (a - target(p)) ** 2 + (b + target(p)) ** 2, 0), gradients: [g] };
+      },
+      async devScore(ws) {
+        return -Math.abs(ws[0]![0]! - 0.45) - Math.abs(ws[0]![1]! + 0.45);
+      },
+    };
+    const options = {
+      epochs: 3, batchSize: 3, learningRate: 0.05, weightDecay: 0.01, warmupFraction: 0.2, maxGradNorm: 1, checkpointEverySteps: 1,
+      // A permutation of its own per epoch (7 is coprime to 10 and to 6).
+      shuffle: (n: number, e: number) => Array.from({ length: n }, (_, i) => (i * 7 + e) % n),
+    };
+    const taken: RetrieverCheckpoint[] = [];
+    const whole = await trainRetriever([new Float32Array([0, 0])], pairs, objective, options, {
+      onStepCheckpoint: async (c) => {
+        taken.push(structuredClone(c));
+      },
+    });
+    const total = steps;
+    // 4 batches per epoch (10 pairs at 3), a step checkpoint after each but the last: 3 per epoch.
+    assert.equal(total, 12);
+    assert.deepEqual(taken.map((c) => [c.epoch, c.within!.steps, c.optimizer.step]), [0, 1, 2].flatMap((e) => [1, 2, 3].map((s) => [e, s, 4 * e + s])));
+    assert.equal(taken[0]!.best, undefined, 'no epoch was scored before the first one ended');
+    for (const c of taken) {
+      steps = 0;
+      const resumed = await trainRetriever([new Float32Array([9, 9])], pairs, objective, options, { resumeFrom: structuredClone(c) });
+      assert.equal(steps, total - (4 * c.epoch + c.within!.steps), `from epoch ${c.epoch + 1} step ${c.within!.steps}`);
+      assert.deepEqual(resumed.curve, whole.curve);
+      assert.deepEqual(resumed.best, whole.best);
+    }
+    await assert.rejects(trainRetriever([new Float32Array([0, 0])], pairs.slice(0, 6), objective, options, { resumeFrom: taken[2]! }), {
+      name: 'CorruptArtifactError',
+      message: /a step checkpoint of epoch 1 covers 3 steps, but the epoch has 2/,
+    });
+  });
+
   describe('phases', () => {
     // One weight w. A weak pair pulls w towards -1, a labeled pair towards 2; the dev score peaks at w = 2.
     const target = (p: { docId: string }) => (p.docId.startsWith('weak') ? -1 : 2);
