@@ -9,6 +9,7 @@ import { scoredExampleGroupSchema, softPromptRecordSchema, type ScoredExampleGro
 import type { ExampleGroupConfig, PromptTuningConfig } from '../common/stage-configs.ts';
 import { describeZodIssues } from '../common/zod-issues.ts';
 import type { ArtifactStore } from '../lib/artifact-store/index.ts';
+import { environmentDataRoots, requireModelInDataRoots, type DataRoots } from '../lib/data-roots/data-roots.ts';
 import { withLocalCopies } from '../lib/artifact-store/local-copies.ts';
 import { loadLlm, type LlmSource, type LoadedLlm } from '../lib/models/llm-source.ts';
 import { readLabeledData, type LabeledData } from '../lib/sptar/labeled-data.ts';
@@ -28,11 +29,15 @@ function progressHeartbeat(): ProgressBeat {
 }
 
 /** LLM stages: soft prompt tuning, example-group scoring, and the query generator used by generation shards. */
-export function createLlmActivities(deps: { store: ArtifactStore }) {
+export function createLlmActivities(deps: { store: ArtifactStore; dataRoots?: DataRoots }) {
   const { store } = deps;
+  // Folders the files a config names must lie in (worker settings); default the environment's SPTAR_DATA_ROOTS.
+  const dataRoots = deps.dataRoots ?? environmentDataRoots();
   // One loaded LLM per process (weights are large); keyed by its source.
   let llmCache: { key: string; llm: Promise<LoadedLlm> } | undefined;
   const llmFor = (source: LlmSource): Promise<LoadedLlm> => {
+    // Every LLM load goes through here: weights or a tokenizer outside the worker's data roots are refused.
+    requireModelInDataRoots('llm', source, dataRoots);
     const key = canonicalJson(source);
     if (llmCache?.key !== key) llmCache = { key, llm: loadLlm(source) };
     return llmCache.llm;

@@ -1,11 +1,13 @@
 import { Context } from '@temporalio/activity';
-import { lastSuccessKey, prepareKeys, shardDocumentsKey, stageScopes } from '../common/artifact-keys.ts';
+import { doneDocHashesKey, lastSuccessKey, prepareKeys, shardDocumentsKey, stageScopes } from '../common/artifact-keys.ts';
 import type { ArtifactRef } from '../common/artifact-ref.ts';
+import { ConfigError } from '../common/errors.ts';
 import { lastSuccessSchema, preparedDataSchema, type LastSuccess, type PreparedData } from '../common/pipeline-stages.ts';
 import type { PrepareConfig } from '../common/stage-configs.ts';
 import type { ArtifactStore } from '../lib/artifact-store/index.ts';
+import { environmentDataRoots, type DataRoots } from '../lib/data-roots/data-roots.ts';
 import { withScratch } from '../lib/artifact-store/local-copies.ts';
-import { datasetFiles, datasetFingerprint, parseDocHashes, prepareDataset, requireDatasetFiles } from '../lib/sptar/prepare-stage.ts';
+import { datasetFilesInRoots, datasetFingerprint, parseDocHashes, prepareDataset, requireDatasetFiles, shardDocumentIds, withoutDocuments } from '../lib/sptar/prepare-stage.ts';
 import { parseStoredJson, storedResult } from './stored-results.ts';
 
 export interface PrepareInput {
@@ -17,12 +19,15 @@ export interface PrepareInput {
 }
 
 /**
- * Reads the BEIR dataset once from `dataset.path` (a path on the machine that runs this activity), stores
+ * Reads the BEIR dataset once from `dataset.path` (a path on the machine that runs this activity, inside its data
+ * roots), stores
  * everything later stages need in the artifact store, and returns references: after this stage no activity reads
  * a local file.
  */
-export function createPrepareActivities(deps: { store: ArtifactStore }) {
+export function createPrepareActivities(deps: { store: ArtifactStore; dataRoots?: DataRoots }) {
   const { store } = deps;
+  // Folders the files a config names must lie in (worker settings); default the environment's SPTAR_DATA_ROOTS.
+  const dataRoots = deps.dataRoots ?? environmentDataRoots();
   return {
     /** The pointer the last successful run of this run name left, or null. */
     async findLastSuccess(input: { runName: string }): Promise<LastSuccess | null> {
@@ -30,12 +35,33 @@ export function createPrepareActivities(deps: { store: ArtifactStore }) {
       return ref ? parseStoredJson(await store.get(ref), ref.key, lastSuccessSchema, 'a run pointer') : null;
     },
 
+    /**
+     * The doc hashes to record as done when generation left failed shards: `prepared.docHashes` without their
+     * documents (the next incremental run generates them), and how many documents each failed shard holds.
+     */
+    async excludeUndoneDocuments(input: { prepared: PreparedData; failedShards: number[] }): Promise<{ docHashes: ArtifactRef; documents: Record<number, number> }> {
+      const failed = [...new Set(input.failedShards)].sort((a, b) => a - b);
+      const notDone = new Set<string>();
+      const documents: Record<number, number> = {};
+      for (const i of failed) {
+        if (!Number.isInteger(i) || i < 0 || i >= input.prepared.unlabeled.count) {
+          throw new ConfigError(`excludeUndoneDocuments: shard ${i} is outside 0..${input.prepared.unlabeled.count - 1}`);
+        }
+        const ids = shardDocumentIds(new TextDecoder().decode(await store.get(shardDocumentsKey(input.prepared.unlabeled, i))));
+        documents[i] = ids.length;
+        for (const id of ids) notDone.add(id);
+      }
+      const { text } = withoutDocuments(new TextDecoder().decode(await store.get(input.prepared.docHashes)), notDone);
+      return { docHashes: await store.put(doneDocHashesKey(input.prepared.docHashes.key, failed), text), documents };
+    },
+
     async recordSuccess(input: { runName: string; pointer: LastSuccess }): Promise<ArtifactRef> {
       return store.put(lastSuccessKey(input.runName), JSON.stringify(lastSuccessSchema.parse(input.pointer)));
     },
 
     async prepareData({ config, scope, previous }: PrepareInput): Promise<PreparedData> {
-      const files = datasetFiles(config.dataset);
+      // Only files inside the worker's data roots: a config must not make the worker read (and store) any other file.
+      const files = datasetFilesInRoots(config.dataset, dataRoots);
       await requireDatasetFiles(config.dataset, files);
       const fingerprint = await datasetFingerprint(files);
       const incremental = config.mode === 'incremental' && previous ? previous.docHashes : null;

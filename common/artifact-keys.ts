@@ -1,6 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import type { ArtifactRef } from './artifact-ref.ts';
+import { fnv1a } from './fnv1a.ts';
 import type { GenerationSettings, ShardSet } from './generation-types.ts';
 import type { PreparedData } from './pipeline-stages.ts';
 import type { Bm25Config, ExampleGroupConfig, PrepareConfig, PromptTuningConfig, RetrieverConfig } from './stage-configs.ts';
@@ -83,7 +84,8 @@ export const stageScopes = {
     stageScope(
       scope,
       'train-retriever',
-      { retriever: c.retriever, seed: c.seed, encoder: encoderDigest, system, ...(extra.replicate ? { replicate: extra.replicate } : {}) },
+      // The checkpoint cadence does not change what is trained: left out (canonicalJson drops undefined fields).
+      { retriever: { ...c.retriever, checkpointEverySteps: undefined }, seed: c.seed, encoder: encoderDigest, system, ...(extra.replicate ? { replicate: extra.replicate } : {}) },
       [prepared.corpus, prepared.queries, prepared.sTrain, prepared.sEval, ...weakPairs, ...(extra.index ? [extra.index] : [])],
     ),
   /** The starting encoder's dev score: `settings` name the encoder and what draws the dev split. */
@@ -120,6 +122,10 @@ export const prepareKeys = (sc: StageScope) => ({
   /** Prefix of D_unlabeled's shards; see `shardDocumentsKey`. */
   unlabeledPrefix: stageKey(sc, 'unlabeled'),
 });
+
+/** The doc hashes a run records as done: `docHashesKey` without the documents of the given failed shards. */
+export const doneDocHashesKey = (docHashesKey: string, failedShards: readonly number[]): string =>
+  `${docHashesKey.replace(/\.tsv$/, '')}-without-${fnv1a(JSON.stringify(failedShards))}.tsv`;
 
 /** Shard `index` of D_unlabeled (BEIR corpus rows). */
 export const shardDocumentsKey = (set: { readonly prefix: string }, index: number): string => `${set.prefix}/shard-${pad(index, 6)}.jsonl`;
@@ -170,10 +176,14 @@ export const retrieverKeys = (sc: StageScope) => ({
   encoderConfig: stageKey(sc, 'encoder/config.json'),
   /** The mined hard negatives the training used, JSONL {queryKey, negatives}. */
   negatives: stageKey(sc, 'hard-negatives.jsonl'),
-  /** Epoch checkpoints of one training phase; the mixed phase keeps the key of runs before phases existed. */
+  /** Checkpoints of one training phase; the mixed phase keeps the key of runs before phases existed. */
   checkpointPrefix: (phase: TrainingPhaseName): string => stageKey(sc, phase === 'mixed' ? 'checkpoints/' : `checkpoints-${phase}/`),
-  checkpoint: (phase: TrainingPhaseName, epoch: number): string =>
-    `${stageKey(sc, phase === 'mixed' ? 'checkpoints/' : `checkpoints-${phase}/`)}epoch-${pad(epoch, 4)}.ckpt`,
+  /**
+   * The checkpoint at the end of `epoch`, or after `step` steps of `epoch`. Keys sort in training order ('-' sorts
+   * before '.': epoch-0002-step-00000016 < epoch-0002 < epoch-0003-step-...), so the last listed is the latest.
+   */
+  checkpoint: (phase: TrainingPhaseName, epoch: number, step?: number): string =>
+    `${stageKey(sc, phase === 'mixed' ? 'checkpoints/' : `checkpoints-${phase}/`)}epoch-${pad(epoch, 4)}${step === undefined ? '' : `-step-${pad(step, 8)}`}.ckpt`,
 });
 
 export const corpusEmbeddingsKey = (sc: StageScope): string => stageKey(sc, 'corpus.f32');

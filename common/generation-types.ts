@@ -70,6 +70,8 @@ export interface GenerationProgress {
   readonly generated: number;
   readonly failedDocuments: number;
   readonly paused: boolean;
+  /** Present while failed shards wait for an operator: `sptar retry` re-queues them, `sptar accept` goes on without them. */
+  readonly waitingForOperator?: true;
   readonly documentsPerSecond: number;
   readonly etaSeconds: number | null;
 }

@@ -6,11 +6,42 @@ import { z } from 'zod';
 /** Seconds without a heartbeat before a model activity counts as lost; one default for every model activity. */
 export const DEFAULT_MODEL_HEARTBEAT_SECONDS = 300;
 
+// Upper bounds of sizes and counts: far above any real run (corpora of 10M documents, runs of days), low enough that
+// a slip (1e6 example groups, a shard of 1e9 documents) is refused here, before it schedules work or allocates.
+/** Seeds are folded into 32 bits: any signed or unsigned 32-bit integer. */
+const SEED_MIN = -(2 ** 31);
+const SEED_MAX = 2 ** 32 - 1;
+/** Documents of a corpus or a sample of one: ten times a 10M-document corpus. */
+const MAX_DOCUMENTS = 100_000_000;
+/** Characters of a file path (Linux's PATH_MAX). */
+const MAX_PATH_CHARS = 4096;
+
+/**
+ * Whether `path` names something below the folder it is relative to: not absolute (POSIX, UNC or a Windows drive)
+ * and no `..` climbing above its start. Plain string logic, since the schema also runs in the workflow sandbox.
+ */
+export function isPathInsideFolder(path: string): boolean {
+  if (path.includes('\0') || /^[\\/]/.test(path) || /^[A-Za-z]:/.test(path)) return false;
+  let depth = 0;
+  for (const segment of path.split(/[\\/]+/)) {
+    if (segment === '' || segment === '.') continue;
+    depth += segment === '..' ? -1 : 1;
+    if (depth < 0) return false;
+  }
+  return depth > 0;
+}
+
+const pathInsideDataset = z
+  .string()
+  .min(1)
+  .max(MAX_PATH_CHARS)
+  .refine(isPathInsideFolder, "expected a file path relative to dataset.path that stays inside it (no absolute path, no '..' above it)");
+
 const modelSource = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('file').describe('Real pretrained weights from a file or folder installed by infra/install.sh'),
-      path: z.string().min(1).describe('GGUF file (LLM) or a folder with model.safetensors + config.json + tokenizer.json'),
+      path: z.string().min(1).max(MAX_PATH_CHARS).describe('GGUF file (LLM) or a folder with model.safetensors + config.json + tokenizer.json'),
     })
     .strict(),
   z
@@ -19,9 +50,11 @@ const modelSource = z.discriminatedUnion('kind', [
       architecture: z
         .enum(['llama', 'gpt2', 'bert'])
         .describe("Architecture of the tiny model: 'llama' or 'gpt2' for the LLM, 'bert' for the encoder"),
-      seed: z.number().int().default(7).describe("Seed of the tiny model's random weights: the same seed gives the same weights"),
+      seed: z.number().int().min(SEED_MIN).max(SEED_MAX).default(7).describe("Seed of the tiny model's random weights: the same seed gives the same weights"),
       tokenizer: z
         .string()
+        .min(1)
+        .max(MAX_PATH_CHARS)
         .optional()
         .describe('tokenizer.json whose vocabulary the tiny model uses (default: GPT-2 for decoders, the installed MiniLM for BERT)'),
     })
@@ -46,6 +79,8 @@ export const pipelineConfigSchema = z
     seed: z
       .number()
       .int()
+      .min(SEED_MIN)
+      .max(SEED_MAX)
       .default(13)
       .describe('Seed of every random choice of the pipeline: splits, example groups, training order, dev split and dev corpus sample, report samples and significance tests'),
     reuseArtifacts: z
@@ -55,20 +90,19 @@ export const pipelineConfigSchema = z
     augment: z.boolean().default(true).describe('false skips the LLM stages (prompt tuning, example filter, weak query generation): baselines only'),
     dataset: z
       .object({
-        name: z.string().min(1).default('scifact').describe('Name of the dataset in the SptarDataset search attribute, memos and the report; not a path'),
+        name: z.string().min(1).max(200).default('scifact').describe('Name of the dataset in the SptarDataset search attribute, memos and the report; not a path'),
         path: z
           .string()
           .min(1)
+          .max(MAX_PATH_CHARS)
           .default('data/scifact')
           .describe(
             "BEIR folder holding corpus.jsonl, queries.jsonl and the qrels files; a relative path resolves against the working directory. When it does not exist and dataset.name is a dataset sptar can fetch ('sptar data list'), 'sptar start' downloads, verifies and unpacks it there first",
           ),
-        trainQrels: z
-          .string()
+        trainQrels: pathInsideDataset
           .default('qrels/train.tsv')
           .describe('Train qrels TSV, relative to dataset.path: its queries with a relevant document and not in the test qrels are the pool S_train and S_eval are drawn from'),
-        testQrels: z
-          .string()
+        testQrels: pathInsideDataset
           .default('qrels/test.tsv')
           .describe('Test qrels TSV, relative to dataset.path: used only for the final evaluation; its judged documents are never augmented'),
         onBadRow: z
@@ -84,18 +118,21 @@ export const pipelineConfigSchema = z
           .number()
           .int()
           .positive()
+          .max(100_000)
           .default(50)
           .describe('X: labeled (query, document) pairs in S_train, one per query, seeded draw; the prompt is tuned on them and example groups are drawn from them'),
         evalQueries: z
           .number()
           .int()
           .positive()
+          .max(100_000)
           .default(100)
           .describe('Y: further labeled queries in S_eval, each with all its relevant documents; their loss drives early stopping and the example filter'),
         unlabeledLimit: z
           .number()
           .int()
           .positive()
+          .max(MAX_DOCUMENTS)
           .nullable()
           .default(null)
           .describe('Most documents in D_unlabeled (documents judged in no qrels): a seeded sample of this many; null = every unjudged document'),
@@ -110,10 +147,11 @@ export const pipelineConfigSchema = z
       .describe('The BERT encoder the dense retrievers start from and fine-tune'),
     promptTuning: z
       .object({
-        promptLength: z.number().int().positive().default(50).describe('l: virtual tokens (embedding vectors) in the soft prompt put before every prompt'),
+        promptLength: z.number().int().positive().max(1024).default(50).describe('l: virtual tokens (embedding vectors) in the soft prompt put before every prompt'),
         initText: z
           .string()
           .min(1)
+          .max(10_000)
           .default('please generate query for this document')
           .describe('Text whose token embeddings initialise the soft prompt, repeated or cut to its l rows'),
         learningRate: z
@@ -121,35 +159,40 @@ export const pipelineConfigSchema = z
           .positive()
           .default(3e-2)
           .describe('Peak AdamW learning rate of the soft prompt, decayed linearly to 0 over maxEpochs x |S_train| steps (no warm-up, one pair per step)'),
-        maxEpochs: z.number().int().positive().default(100).describe('Most epochs (passes over S_train) of prompt tuning; early stopping may end it sooner'),
+        maxEpochs: z.number().int().positive().max(1000).default(100).describe('Most epochs (passes over S_train) of prompt tuning; early stopping may end it sooner'),
         patience: z
           .number()
           .int()
           .positive()
+          .max(1000)
           .default(6)
           .describe("Epochs without a lower mean S_eval loss before prompt tuning stops; the best epoch's prompt is kept"),
         examplesPerPrompt: z
           .number()
           .int()
           .nonnegative()
+          .max(32)
           .default(2)
           .describe('M: example (document, query) pairs from S_train in each prompt, for tuning, the example filter and generation'),
         maxDocumentWords: z
           .number()
           .int()
           .positive()
+          .max(10_000)
           .default(200)
           .describe('Every document in a prompt (examples and the target document) is cut to this many words, for tuning and generation'),
         maxQueryWords: z
           .number()
           .int()
           .positive()
+          .max(1000)
           .default(48)
           .describe('Example queries in a prompt, and the target query of each prompt-tuning item, are cut to this many words'),
         evalBatchSize: z
           .number()
           .int()
           .positive()
+          .max(256)
           .default(4)
           .describe('S_eval items per run of the loss graph when computing a mean S_eval loss (early stopping and example groups); larger batches take more memory'),
       })
@@ -161,6 +204,7 @@ export const pipelineConfigSchema = z
           .number()
           .int()
           .positive()
+          .max(1000)
           .default(20)
           .describe('G: seeded candidate groups of M S_train examples, each scored in parallel by the mean S_eval loss with the tuned prompt; the lowest-loss group is used for generation'),
       })
@@ -172,11 +216,12 @@ export const pipelineConfigSchema = z
           .number()
           .int()
           .positive()
+          .max(1_000_000)
           .default(250)
           .describe('Documents of D_unlabeled per generation shard (the last one fewer); each shard is one child workflow'),
-        maxConcurrentShards: z.number().int().positive().default(4).describe('Most generation shard child workflows running at once'),
-        batchSize: z.number().int().positive().default(8).describe('Documents whose weak queries are decoded together in one batch'),
-        maxNewTokens: z.number().int().positive().default(128).describe('Longest weak query, in tokens: decoding stops after this many new tokens if no EOS or stop token came first'),
+        maxConcurrentShards: z.number().int().positive().max(1000).default(4).describe('Most generation shard child workflows running at once'),
+        batchSize: z.number().int().positive().max(512).default(8).describe('Documents whose weak queries are decoded together in one batch'),
+        maxNewTokens: z.number().int().positive().max(2048).default(128).describe('Longest weak query, in tokens: decoding stops after this many new tokens if no EOS or stop token came first'),
         prefixCache: z
           .boolean()
           .default(true)
@@ -185,10 +230,26 @@ export const pipelineConfigSchema = z
           .number()
           .int()
           .positive()
+          .max(86_400)
           .default(DEFAULT_MODEL_HEARTBEAT_SECONDS)
           .describe(
             'Seconds: a model activity (prompt tuning, group scoring, a generation shard, retriever training, dense evaluation) whose worker sends no heartbeat for this long is retried elsewhere; must exceed the longest model load or graph build on the slowest model worker',
           ),
+        onShardFailure: z
+          .enum(['wait', 'proceed'])
+          .default('wait')
+          .describe(
+            "A shard that still fails after its retries (about an hour): 'wait' holds the run, visibly (stage '<stage>:waiting-for-operator', `sptar status`), until `sptar retry` re-queues it or `sptar accept` goes on without it; 'proceed' goes on at once. Either way the documents of shards left failed are recorded as not done, so the next incremental run generates them, and the report counts them",
+          ),
+      })
+      .strict()
+      .prefault({}),
+    promotion: z
+      .object({
+        allowMissingShards: z
+          .boolean()
+          .default(false)
+          .describe('false: a run whose generation left failed shards (documents without weak queries) never replaces the retriever in service; true: the gate decides on dev scores alone'),
       })
       .strict()
       .prefault({}),
@@ -202,6 +263,7 @@ export const pipelineConfigSchema = z
           .number()
           .int()
           .positive()
+          .max(10_000)
           .default(70)
           .describe('Keep a weak (query, document) pair iff BM25 ranks its document in the top k for the weak query'),
         k1: z.number().positive().default(0.9).describe('BM25 k1 (term-frequency saturation) of the index used by the weak filter and the BM25 baseline'),
@@ -238,12 +300,14 @@ export const pipelineConfigSchema = z
           .number()
           .int()
           .positive()
+          .max(1000)
           .default(20)
           .describe("Training epochs (passes over the training pairs); with weakSchedule 'weak-first', the epochs over the labeled pairs"),
         batchSize: z
           .number()
           .int()
           .min(2)
+          .max(1024)
           .default(32)
           .describe('(query, document) pairs per training step; the other documents of a batch are the in-batch negatives, so no batch repeats a query or a document'),
         learningRate: z.number().positive().default(2e-5).describe('Peak AdamW learning rate, reached after the warm-up and then decayed linearly to 0 at the last step'),
@@ -255,6 +319,16 @@ export const pipelineConfigSchema = z
           .default(0.1)
           .describe('Share of all training steps over which the learning rate rises linearly from 0 to learningRate'),
         maxGradNorm: z.number().positive().default(1.0).describe('Gradients are scaled down so their global L2 norm is at most this before each step'),
+        checkpointEverySteps: z
+          .number()
+          .int()
+          .positive()
+          .max(1_000_000)
+          .nullable()
+          .default(16)
+          .describe(
+            'Optimizer steps between the checkpoints stored inside an epoch, so a retried training goes on from the last of them instead of the epoch start (16: about 3.5 minutes of MiniLM training at batch 32 on 2 cores, one ~350 MB checkpoint write each); null = a checkpoint per epoch only. Does not change what is trained, so it is not part of the stage key',
+          ),
         similarityScale: z
           .number()
           .positive()
@@ -264,6 +338,7 @@ export const pipelineConfigSchema = z
           .number()
           .int()
           .positive()
+          .max(8192)
           .default(256)
           .describe("Tokens per query or document fed to the encoder, [CLS] and [SEP] included; longer texts are truncated; capped at the encoder's maximum positions"),
         devFraction: z
@@ -280,6 +355,7 @@ export const pipelineConfigSchema = z
           .number()
           .int()
           .positive()
+          .max(MAX_DOCUMENTS)
           .nullable()
           .default(null)
           .describe('Documents the dev queries search each epoch (their judged documents plus a seeded sample of the others, this many in all); null = the whole corpus'),
@@ -289,7 +365,7 @@ export const pipelineConfigSchema = z
           .describe(
             "How weak pairs meet labeled ones: 'mixed' shuffles labeled and weak pairs together for every epoch (the authors' recipe); 'weak-first' trains weakEpochs on the weak pairs, then the configured epochs on the labeled pairs from that encoder",
           ),
-        weakEpochs: z.number().int().positive().default(1).describe("Epochs over the weak pairs before the labeled epochs (weakSchedule 'weak-first' only)"),
+        weakEpochs: z.number().int().positive().max(1000).default(1).describe("Epochs over the weak pairs before the labeled epochs (weakSchedule 'weak-first' only)"),
         devQueries: z
           .enum(['held-out', 's-eval'])
           .default('held-out')

@@ -89,6 +89,10 @@ export interface WeakDataSummary {
   readonly failed: number;
   readonly kept: number;
   readonly keptPairs: z.infer<typeof artifactRefSchema>;
+  /** Shards left failed when generation finished (an operator accepted them, or generation.onShardFailure = proceed). */
+  readonly shardsFailed?: readonly number[];
+  /** Documents of those shards: no weak query, recorded as not done so the next incremental run generates them. */
+  readonly documentsMissing?: number;
 }
 
 /** Wall-clock span of one pipeline stage, from workflow time. */
@@ -134,6 +138,8 @@ export interface PipelineProgress {
   readonly stageTasks?: StageTasks;
   /** Child workflow generating weak queries now (query it with `generationProgress` for shard detail). */
   readonly generationWorkflowId?: string;
+  /** Present while that child holds failed shards for an operator (`sptar retry` or `sptar accept`). */
+  readonly waitingForOperator?: { readonly generationWorkflowId: string; readonly shardsFailed: readonly number[] };
   readonly weakData: readonly WeakDataSummary[];
   /** `record` is the soft-prompt record (per-epoch loss curve, example groups). */
   readonly promptTuning?: {

@@ -21,8 +21,41 @@ S3_CONSOLE_PORT="${SPTAR_S3_CONSOLE_PORT:-9001}"
 export TEMPORAL_UI_PORT
 export TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT}"
 export SPTAR_S3_ENDPOINT="${SPTAR_S3_ENDPOINT:-http://127.0.0.1:$S3_PORT}"
-export MINIO_ROOT_USER="${SPTAR_S3_ACCESS_KEY:-sptar-admin}"
-export MINIO_ROOT_PASSWORD="${SPTAR_S3_SECRET_KEY:-sptar-admin-secret}"
+# The workers' own MinIO user: infra/services.sh creates it with access to the artifact bucket only (the same
+# defaults as workers/s3-default-credentials.ts).
+export SPTAR_S3_ACCESS_KEY="${SPTAR_S3_ACCESS_KEY:-sptar-worker}"
+export SPTAR_S3_SECRET_KEY="${SPTAR_S3_SECRET_KEY:-sptar-worker-secret}"
+export SPTAR_S3_BUCKET="${SPTAR_S3_BUCKET:-sptar-artifacts}"
+# MinIO's root account, for infra/services.sh alone (it runs MinIO and manages its users). Not exported: the workers
+# and the CLI these scripts start never see it.
+S3_ROOT_USER="${SPTAR_S3_ROOT_USER:-sptar-admin}"
+S3_ROOT_PASSWORD="${SPTAR_S3_ROOT_PASSWORD:-sptar-admin-secret}"
+MINIO_ADMIN_BIN="$TOOLS_DIR/bin/sptar-minio-admin"
+
+# Folders whose files a config may name (datasets, models, tokenizers): the checkout, the shared folder beside it
+# when there is one (this repository's checkouts keep SciFact and the tokenizers there), and the models folder
+# wherever SPTAR_MODELS_DIR puts it. Workers compare paths without resolving symlinks, so each folder is listed as
+# spelled here and as the kernel reports it (node's working directory and module paths are the latter).
+if [[ -z "${SPTAR_DATA_ROOTS:-}" ]]; then
+  data_roots=()
+  # add_data_root DIR: DIR's spellings, once each; a folder that does not exist yet (models before the install) as given.
+  add_data_root() {
+    local spelling
+    if [[ -d "$1" ]]; then set -- "$(cd "$1" && pwd)" "$(cd "$1" && pwd -P)"; fi
+    for spelling in "$@"; do
+      [[ " ${data_roots[*]} " == *" $spelling "* ]] || data_roots+=("$spelling")
+    done
+  }
+  add_data_root "$ROOT"
+  for shared in "$ROOT/../shared" "$(cd "$ROOT" && pwd -P)/../shared"; do
+    if [[ -d "$shared" ]]; then add_data_root "$shared"; fi
+  done
+  add_data_root "$MODELS_DIR"
+  SPTAR_DATA_ROOTS="$(IFS=:; printf '%s' "${data_roots[*]}")"
+  unset -f add_data_root
+  unset data_roots shared
+fi
+export SPTAR_DATA_ROOTS
 
 # Custom search attributes the pipeline writes; registered on the dev server at start.
 SEARCH_ATTRIBUTES=(SptarStage=Keyword SptarDataset=Keyword SptarProgress=Double SptarConfigHash=Keyword)

@@ -23,6 +23,7 @@ const USAGE = `usage: npx sptar <command> [options]
   status <workflow-id>                        stage, stages done and metrics of a run
   report <workflow-id> [--format html|md] [--out FILE|-]   write the run's report (default reports/<id>/report.html; - prints it)
   retry <workflow-id> [shard ...]             retry failed generation shards (all failed ones by default)
+  accept <workflow-id>                        go on without the failed shards (their documents are recorded as not done)
   pause <workflow-id> | resume <workflow-id>  pause / resume weak-query generation (running shards finish)
   schedule create <config.json> --id ID [--cron "0 2 * * *"]   nightly incremental re-augmentation
   schedule list | pause ID | unpause ID | trigger ID | delete ID
@@ -126,6 +127,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'retry':
+    case 'accept':
     case 'pause':
     case 'resume': {
       if (!arg) throw new UsageError(`${command} needs a run id (or a generation workflow id)`);
@@ -139,6 +141,10 @@ async function main(argv: string[]): Promise<void> {
         if (command === 'retry') {
           const retried = (shards.length ? await gen.executeUpdate('retryFailedShards', { args: [shards] }) : await gen.executeUpdate('retryFailedShards')) as number;
           console.log(`${gen.workflowId}: ${retried} failed shard(s) queued again`);
+        } else if (command === 'accept') {
+          if (shards.length > 0) throw new UsageError('accept takes no shard numbers: it goes on without every failed shard');
+          const accepted = (await gen.executeUpdate('acceptFailedShards')) as number;
+          console.log(`${gen.workflowId}: going on without ${accepted} failed shard(s); their documents are recorded as not done`);
         } else {
           await gen.executeUpdate(command === 'pause' ? 'pauseGeneration' : 'resumeGeneration');
           console.log(`${gen.workflowId}: generation ${command === 'pause' ? 'paused (running shards finish)' : 'resumed'}`);

@@ -52,7 +52,8 @@ export function formatGeneration(g: GenerationProgress): string {
   return (
     `${progressBar(g.shardsDone, g.shardsTotal)} shards ${g.shardsDone}/${g.shardsTotal}, running ${g.shardsRunning.length}, ` +
     `failed ${g.shardsFailed.length}${g.paused ? ' (paused)' : ''}; ${g.generated} queries, ${g.failedDocuments} failed docs; ` +
-    `${g.documentsPerSecond.toFixed(2)} docs/s, ETA ${formatEta(g.etaSeconds)}`
+    `${g.documentsPerSecond.toFixed(2)} docs/s, ETA ${formatEta(g.etaSeconds)}` +
+    (g.waitingForOperator ? `; WAITING for an operator: \`sptar retry <run>\` re-queues shard(s) ${g.shardsFailed.join(', ')}, \`sptar accept <run>\` goes on without them` : '')
   );
 }
 

@@ -1,4 +1,5 @@
 // Worker process. `tsx workers/worker.ts [--queue orchestrator|model|all]` (default all).
+import { delimiter } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker, type NativeConnection } from '@temporalio/worker';
@@ -18,7 +19,7 @@ export async function createOrchestratorWorker(connection: NativeConnection, set
     ...queueOptions(connection, settings, TASK_QUEUES.orchestrator),
     ...costRecords(store),
     workflowsPath,
-    activities: createOrchestratorActivities({ store }),
+    activities: createOrchestratorActivities({ store, dataRoots: settings.dataRoots }),
   });
 }
 
@@ -32,7 +33,7 @@ export async function createModelWorker(connection: NativeConnection, settings: 
     // The CLI and the UI show each activity's last heartbeat the server has: send one every few seconds, not the
     // SDK's default of once a minute (a heartbeat is one small RPC).
     maxHeartbeatThrottleInterval: '5 seconds',
-    activities: createModelActivities({ store }),
+    activities: createModelActivities({ store, dataRoots: settings.dataRoots }),
   });
 }
 
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
   const stop = (): void => workers.forEach((w) => w.shutdown());
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  console.log(`worker ready: queue=${values.queue} temporal=${settings.temporalAddress} store=${settings.store.kind}`);
+  console.log(`worker ready: queue=${values.queue} temporal=${settings.temporalAddress} store=${settings.store.kind} data roots=${settings.dataRoots.join(delimiter)}`);
   await Promise.all(workers.map((w) => w.run()));
   await connection.close();
 }

@@ -3,7 +3,10 @@ import { NON_RETRYABLE_ERROR_NAMES } from '../common/errors.ts';
 import { DEFAULT_MODEL_HEARTBEAT_SECONDS } from '../common/pipeline-config.ts';
 import { TASK_QUEUES } from '../common/task-queues.ts';
 
-// Activity options as named profiles. Every retry policy is finite; bad input is never retried.
+// Activity options as named profiles. Every retry policy is finite; bad input is never retried. Retries of
+// transient failures (an unreachable object store or model worker) back off to 5-10 minutes and go on for about an
+// hour, longer than the outages object stores allow for in a month (99.9%: about 43 minutes); `retryToleranceSeconds`
+// states each profile's span and a unit test holds it to that.
 const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_NAMES];
 
 /** Short I/O on the orchestrator queue: reading/writing a few artifacts. */
@@ -13,8 +16,8 @@ export const IO_SHORT: ActivityOptions = {
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,
-    maximumInterval: '30 seconds', // keeps retrying through a short object-store outage without hammering it
-    maximumAttempts: 10, // ~4 minutes of outage tolerance, then the failure surfaces
+    maximumInterval: '5 minutes', // a long outage is probed every 5 minutes, not hammered
+    maximumAttempts: 20, // ~58 minutes of outage tolerance, then the failure surfaces
     nonRetryableErrorTypes,
   },
 };
@@ -34,8 +37,8 @@ export const ML_LONG: ActivityOptions = {
   retry: {
     initialInterval: '5 seconds',
     backoffCoefficient: 2,
-    maximumInterval: '2 minutes',
-    maximumAttempts: 5, // a shard that fails 5 times is recorded as failed for an operator to retry
+    maximumInterval: '10 minutes',
+    maximumAttempts: 13, // ~61 minutes of retries; a shard that still fails waits for an operator (generation.onShardFailure)
     nonRetryableErrorTypes,
   },
 };
@@ -46,4 +49,26 @@ export const ML_LONG: ActivityOptions = {
  */
 export function modelActivityOptions(heartbeatTimeoutSeconds: number = DEFAULT_MODEL_HEARTBEAT_SECONDS): ActivityOptions {
   return { ...ML_LONG, heartbeatTimeout: heartbeatTimeoutSeconds * 1000 };
+}
+
+/**
+ * Seconds between a profile's first failed attempt and its last retry: the longest outage of a dependency that the
+ * activity rides out (attempt durations come on top).
+ */
+export function retryToleranceSeconds(options: ActivityOptions): number {
+  const r = options.retry ?? {};
+  const seconds = (d: unknown): number => {
+    if (typeof d === 'number') return d / 1000;
+    const m = /^(\d+(?:\.\d+)?)\s*(second|minute|hour)s?$/.exec(String(d));
+    if (!m) throw new Error(`retryToleranceSeconds: unsupported duration '${String(d)}'`);
+    return Number(m[1]) * { second: 1, minute: 60, hour: 3600 }[m[2] as 'second' | 'minute' | 'hour'];
+  };
+  let interval = seconds(r.initialInterval ?? '1 second');
+  const cap = seconds(r.maximumInterval ?? 100 * interval);
+  let total = 0;
+  for (let attempt = 1; attempt < (r.maximumAttempts ?? Infinity); attempt++) {
+    total += Math.min(interval, cap);
+    interval *= r.backoffCoefficient ?? 2;
+  }
+  return total;
 }

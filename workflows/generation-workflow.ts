@@ -4,23 +4,38 @@ import {
   condition,
   continueAsNew,
   defineQuery,
+  defineSignal,
   defineUpdate,
   executeChild,
+  getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
   allHandlersFinished,
 } from '@temporalio/workflow';
 import type { Bm25Activities } from '../activities/bm25-activities.ts';
+import { z } from 'zod';
 import type { GenerationActivities } from '../activities/generation-activities.ts';
 import { shardDocumentsKey } from '../common/artifact-keys.ts';
-import type { ArtifactRef } from '../common/artifact-ref.ts';
-import type { GenerationProgress, GenerationSettings, ShardResult, ShardSet } from '../common/generation-types.ts';
+import { artifactRefSchema, type ArtifactRef } from '../common/artifact-ref.ts';
+import { shardSetSchema, type GenerationProgress, type GenerationSettings, type ShardResult, type ShardSet } from '../common/generation-types.ts';
+import { describeZodIssues } from '../common/zod-issues.ts';
 import { modelActivityOptions } from './activity-profiles.ts';
 
 export const generationProgressQuery = defineQuery<GenerationProgress>('generationProgress');
 /** Puts failed shards back in the queue; returns how many were re-queued. */
 export const retryFailedShardsUpdate = defineUpdate<number, [number[]?]>('retryFailedShards');
+/** Goes on without the failed shards (the pipeline records their documents as not done); returns how many. */
+export const acceptFailedShardsUpdate = defineUpdate<number>('acceptFailedShards');
+/** Sent to the parent workflow when generation starts and stops waiting for an operator. */
+export const generationWaitingSignal = defineSignal<[GenerationWaiting]>('generationWaiting');
+
+export interface GenerationWaiting {
+  readonly workflowId: string;
+  readonly waiting: boolean;
+  readonly shardsFailed: readonly number[];
+}
 export const pauseGenerationUpdate = defineUpdate<void>('pauseGeneration');
 export const resumeGenerationUpdate = defineUpdate<void>('resumeGeneration');
 
@@ -64,13 +79,56 @@ export interface GenerationResult {
 }
 
 const DEFAULT_SHARDS_PER_RUN = 500; // ~10 history events per shard child: ~5,000 events per run
+const MAX_SHARDS_PER_RUN = 5_000; // ~50,000 events per run: Temporal's warning threshold is 10,240 events x 5
+
+const shardTaskSchema = z
+  .object({
+    outputPrefix: z.string().min(1),
+    // The model worker's generator validates the settings it runs with (generationSettingsSchema).
+    shared: z.custom<GenerationSettings>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'an object of generation settings'),
+    filter: z.object({ index: artifactRefSchema, topK: z.number().int().min(1).max(1000) }).strict().optional(),
+  })
+  .strict();
+const totalsSchema = z.object({
+  shardsDone: z.number().int().nonnegative(),
+  documentsDone: z.number().int().nonnegative(),
+  generated: z.number().int().nonnegative(),
+  failedDocuments: z.number().int().nonnegative(),
+  activeMs: z.number().nonnegative(),
+});
+const shardIndexList = z.array(z.number().int().nonnegative());
+const generationInputSchema = z
+  .object({
+    shards: shardSetSchema,
+    task: shardTaskSchema,
+    maxConcurrentShards: z.number().int().min(1).max(1024),
+    onShardFailure: z.enum(['wait', 'continue']),
+    heartbeatTimeoutSeconds: z.number().positive().max(86_400).optional(),
+    shardsPerRun: z.number().int().min(1).max(MAX_SHARDS_PER_RUN).optional(),
+    carried: z
+      .object({ next: z.number().int().nonnegative(), retryQueue: shardIndexList, failed: shardIndexList, totals: totalsSchema, paused: z.boolean() })
+      .strict()
+      .optional(),
+  })
+  .strict();
+const shardInputSchema = z
+  .object({ shards: shardSetSchema, index: z.number().int().nonnegative(), task: shardTaskSchema, heartbeatTimeoutSeconds: z.number().positive().max(86_400).optional() })
+  .strict();
+
+/** Validates a workflow input; a bad one fails the workflow at once, non-retryable, naming every problem. */
+function validInput<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw ApplicationFailure.nonRetryable(`${what}: ${describeZodIssues(parsed.error)}`, 'ConfigError');
+  return parsed.data;
+}
 
 /**
  * Generates weak queries for every shard with a sliding window of child workflows (one per shard, stable ids
  * `${parentId}/shard-${i}`), and continues as new before the history grows large. Failed shards are recorded and
  * can be retried by an update without touching finished ones.
  */
-export async function generateWeakQueriesWorkflow(input: GenerationInput): Promise<GenerationResult> {
+export async function generateWeakQueriesWorkflow(raw: GenerationInput): Promise<GenerationResult> {
+  const input: GenerationInput = validInput(generationInputSchema, raw, 'generation input');
   const info = workflowInfo();
   const c = input.carried;
   let next = c?.next ?? 0;
@@ -79,6 +137,9 @@ export async function generateWeakQueriesWorkflow(input: GenerationInput): Promi
   const totals: Totals = { ...(c?.totals ?? { shardsDone: 0, documentsDone: 0, generated: 0, failedDocuments: 0, activeMs: 0 }) };
   let paused = c?.paused ?? false;
   let accepted = false;
+  // Executions started before the operator decided about failed shards accepted them after a day of waiting.
+  const operatorDecides = patched('operator-decides-failed-shards');
+  let waiting = false;
   const running = new Map<number, Promise<void>>();
   const runStartedMs = Date.now();
   let handledThisRun = 0;
@@ -97,19 +158,47 @@ export async function generateWeakQueriesWorkflow(input: GenerationInput): Promi
       generated: totals.generated,
       failedDocuments: totals.failedDocuments,
       paused,
+      ...(waiting ? { waitingForOperator: true } : {}),
       documentsPerSecond: rate,
       etaSeconds: rate > 0 ? remaining / rate : null,
     };
   });
-  setHandler(retryFailedShardsUpdate, (indices?: number[]) => {
-    const chosen = (indices ?? [...failed]).filter((i) => failed.has(i));
-    for (const i of chosen) {
-      failed.delete(i);
-      retryQueue.push(i);
-    }
-    accepted = false;
-    return chosen.length;
-  });
+  setHandler(
+    retryFailedShardsUpdate,
+    (indices?: number[]) => {
+      const chosen = (indices ?? [...failed]).filter((i) => failed.has(i));
+      for (const i of chosen) {
+        failed.delete(i);
+        retryQueue.push(i);
+      }
+      accepted = false;
+      return chosen.length;
+    },
+    {
+      // A bad argument is rejected before it reaches the history; the run goes on as it was.
+      validator: (indices?: unknown) => {
+        if (indices === undefined) return;
+        const parsed = shardIndexList.safeParse(indices);
+        if (!parsed.success) throw new Error(`retryFailedShards takes a list of shard numbers: ${describeZodIssues(parsed.error)}`);
+        const unknown = parsed.data.filter((i) => !failed.has(i));
+        if (unknown.length > 0) {
+          throw new Error(`retryFailedShards: shard(s) ${unknown.join(', ')} have not failed (failed: ${[...failed].sort((a, b) => a - b).join(', ') || 'none'})`);
+        }
+      },
+    },
+  );
+  setHandler(
+    acceptFailedShardsUpdate,
+    () => {
+      accepted = true;
+      return failed.size;
+    },
+    {
+      validator: () => {
+        if (failed.size === 0) throw new Error('acceptFailedShards: no shard has failed');
+      },
+    },
+  );
   setHandler(pauseGenerationUpdate, () => {
     paused = true;
   });
@@ -163,7 +252,16 @@ export async function generateWeakQueriesWorkflow(input: GenerationInput): Promi
     }
     if (pending()) continue;
     if (failed.size > 0 && input.onShardFailure === 'wait' && !accepted) {
-      // Wait for an operator: retryFailedShards re-queues them. Re-check daily so the history stays small.
+      if (operatorDecides) {
+        // Wait, visibly and for as long as it takes, for an operator: retryFailedShards re-queues shards,
+        // acceptFailedShards goes on without them. A wait adds no history events.
+        waiting = true;
+        await notifyParent(true, failed);
+        await condition(() => retryQueue.length > 0 || accepted);
+        waiting = false;
+        await notifyParent(false, failed);
+        continue;
+      }
       await condition(() => retryQueue.length > 0, '1 day');
       if (retryQueue.length === 0) accepted = true;
       continue;
@@ -180,6 +278,15 @@ export async function generateWeakQueriesWorkflow(input: GenerationInput): Promi
   };
 }
 
+/** Tells the parent workflow (when there is one) that generation waits for an operator, or no longer does. */
+async function notifyParent(waiting: boolean, failed: ReadonlySet<number>): Promise<void> {
+  const info = workflowInfo();
+  if (!info.parent) return;
+  const signal: GenerationWaiting = { workflowId: info.workflowId, waiting, shardsFailed: [...failed].sort((a, b) => a - b) };
+  // A parent that has closed cannot be told; the wait itself is still visible in this workflow's progress.
+  await getExternalWorkflowHandle(info.parent.workflowId).signal(generationWaitingSignal, signal).catch(() => undefined);
+}
+
 export interface ShardInput {
   readonly shards: ShardSet;
   readonly index: number;
@@ -189,7 +296,8 @@ export interface ShardInput {
 }
 
 /** One shard: generate (resumable, heartbeating) on the model queue. */
-export async function generateShardWorkflow(input: ShardInput): Promise<ShardResult> {
+export async function generateShardWorkflow(raw: ShardInput): Promise<ShardResult> {
+  const input: ShardInput = validInput(shardInputSchema, raw, 'shard input');
   if (input.index < 0 || input.index >= input.shards.count) {
     throw ApplicationFailure.nonRetryable(`shard ${input.index} is outside 0..${input.shards.count - 1}`, 'ConfigError');
   }

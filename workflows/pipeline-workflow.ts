@@ -21,7 +21,7 @@ import { SPTAR_CONFIG_HASH, SPTAR_DATASET, SPTAR_PROGRESS, SPTAR_STAGE } from '.
 import { stageConfigs } from '../common/stage-configs.ts';
 import type { GateDecision, ServedCandidate } from '../lib/sptar/promotion-gate.ts';
 import { IO_LONG, IO_SHORT, modelActivityOptions } from './activity-profiles.ts';
-import { generateWeakQueriesWorkflow } from './generation-workflow.ts';
+import { generateWeakQueriesWorkflow, generationWaitingSignal } from './generation-workflow.ts';
 
 export const progressQuery = defineQuery<PipelineProgress>('progress');
 
@@ -76,8 +76,10 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
   const timings: StageTiming[] = [];
   const refiltered: { system: 'sptar' | 'inpars'; ref: ArtifactRef }[] = [];
   let stageStartedAt = startedAt;
+  let waitingForOperator: PipelineProgress['waitingForOperator'];
   setHandler(progressQuery, () => ({
     stage,
+    ...(waitingForOperator ? { waitingForOperator } : {}),
     plan: [...plan],
     ...(stageTasks ? { stageTasks } : {}),
     stagesDone: [...stagesDone],
@@ -129,6 +131,11 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
     }
     return result;
   };
+  // A generation child that holds failed shards for an operator says so; the run's stage shows it in the UI's list.
+  setHandler(generationWaitingSignal, (w) => {
+    waitingForOperator = w.waiting ? { generationWorkflowId: w.workflowId, shardsFailed: [...w.shardsFailed] } : undefined;
+    upsertSearchAttributes([{ key: SPTAR_STAGE, value: w.waiting ? `${stage}:waiting-for-operator` : stage }]);
+  });
   upsertSearchAttributes([
     { key: SPTAR_DATASET, value: config.dataset.name },
     { key: SPTAR_CONFIG_HASH, value: fnv1a(JSON.stringify(input ?? {})) },
@@ -137,6 +144,8 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
     config: `${config.dataset.name}: X=${config.splits.trainPairs} Y=${config.splits.evalQueries} l=${config.promptTuning.promptLength} k=${config.weakFilter.topK}`,
   });
 
+  // Executions started before failed shards were recorded went on at once and recorded every document as done.
+  const recordsFailedShards = patched('failed-shards-recorded');
   // Finished stages are reused across runs of the same name unless the config says otherwise.
   const scope = runScope(config.runName, config.reuseArtifacts, info.workflowId);
 
@@ -149,6 +158,8 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
   const bm25Index = await ml.buildBm25Index({ config: slices.bm25, scope, prepared });
   evaluations.push(await ml.evaluateBm25({ scope, prepared, index: bm25Index }));
   const artifacts: ArtifactRef[] = [bm25Index];
+  // What this run records as done for the next incremental run.
+  let doneDocHashes = prepared.docHashes;
 
   if (withLlm) {
     enter('tune-prompt');
@@ -182,13 +193,14 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
             shards: prepared.unlabeled,
             task: { outputPrefix, shared, filter: { index: bm25Index, topK: config.weakFilter.topK } },
             maxConcurrentShards: config.generation.maxConcurrentShards,
-            onShardFailure: 'continue',
+            onShardFailure: recordsFailedShards && config.generation.onShardFailure === 'wait' ? 'wait' : 'continue',
             heartbeatTimeoutSeconds,
           },
         ],
       });
       const merged = await ml.mergeKeptPairs({ outputPrefix, topK: config.weakFilter.topK, shards: prepared.unlabeled.count });
-      weakData.push({ system, generationWorkflowId, outputPrefix, generated: result.generated, failed: result.failedDocuments, kept: merged.kept, keptPairs: merged.keptPairs });
+      const shardsFailed = recordsFailedShards && result.shardsFailed.length > 0 ? { shardsFailed: [...result.shardsFailed] } : {};
+      weakData.push({ system, generationWorkflowId, outputPrefix, generated: result.generated, failed: result.failedDocuments, kept: merged.kept, keptPairs: merged.keptPairs, ...shardsFailed });
       artifacts.push(merged.keptPairs);
       generationWorkflowId = undefined;
     };
@@ -197,6 +209,17 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
     await generateFor('sptar', tuned.prompt, examples);
     enter('generate-inpars');
     await generateFor('inpars', null, 'inpars');
+
+    // Documents of shards left failed got no weak query: counted per system, and left out of what this run
+    // records as done, so the next incremental run generates them.
+    const failedShards = [...new Set(weakData.flatMap((w) => w.shardsFailed ?? []))].sort((a, b) => a - b);
+    if (failedShards.length > 0) {
+      const undone = await io.excludeUndoneDocuments({ prepared, failedShards });
+      doneDocHashes = undone.docHashes;
+      for (const [i, w] of weakData.entries()) {
+        if (w.shardsFailed) weakData[i] = { ...w, documentsMissing: w.shardsFailed.reduce((n, s) => n + (undone.documents[s] ?? 0), 0) };
+      }
+    }
 
     // Incremental runs: the earlier runs' kept pairs go through the filter again with this run's index (the corpus
     // may have grown) and join this run's, newest first, so a re-augmented document keeps only its new queries.
@@ -276,8 +299,11 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
       ? await io.decidePromotion({ trained: retrievers.filter((t) => t.system === candidateSystem), incumbent, seed: config.seed, alpha: 0.05 })
       : rawGate(retrievers.at(-1)!, incumbent);
     served = retrievers.find((t) => t.system === candidate.system && (t.replicate ?? 0) === candidate.replicate);
+    // A run with documents that got no weak query is incomplete: it does not replace what is served unless allowed.
+    const missing = weakData.reduce((n, w) => n + (w.documentsMissing ?? 0), 0);
+    const incomplete = recordsFailedShards && missing > 0 && !config.promotion.allowMissingShards && decision.promoted;
     promotion = {
-      promoted: decision.promoted,
+      promoted: decision.promoted && !incomplete,
       candidate: {
         runId: info.workflowId,
         system: candidate.system,
@@ -287,7 +313,9 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
       },
       incumbent: incumbent && { runId: incumbent.runId, system: incumbent.system, devScore: incumbent.devScore, ...(incumbent.hybrid ? { hybrid: incumbent.hybrid } : {}) },
       test: decision.test,
-      reason: decision.reason,
+      reason: incomplete
+        ? `not promoted: ${missing} document(s) of failed generation shards have no weak query (${decision.reason}; promotion.allowMissingShards = true lets such a run be promoted)`
+        : decision.reason,
     };
   }
 
@@ -328,7 +356,7 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
       pointer: {
         runId: info.workflowId,
         finishedAt: new Date().toISOString(),
-        docHashes: prepared.docHashes,
+        docHashes: doneDocHashes,
         keptPairs: [
           ...weakData.map((w) => ({ system: w.system, ref: w.keptPairs })),
           // Without augmentation this run adds nothing and the earlier pairs carry over as they were.

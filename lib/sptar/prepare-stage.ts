@@ -4,9 +4,11 @@ import { createHash } from 'node:crypto';
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../../common/errors.ts';
+import { isPathInsideFolder } from '../../common/pipeline-config.ts';
 import type { PrepareConfig } from '../../common/stage-configs.ts';
 import { hashFile } from '../artifact-store/artifact-store.ts';
 import { LineWriter, loadQrels, loadQueries, readCorpus, writeQrels, writeQueries } from '../beir/index.ts';
+import { resolveInDataRoots, type DataRoots } from '../data-roots/data-roots.ts';
 import { makeSptarSplits } from '../splits/sptar-splits.ts';
 
 export interface DatasetFiles {
@@ -25,6 +27,20 @@ export function datasetFiles(dataset: PrepareConfig['dataset']): DatasetFiles {
     trainQrels: join(root, dataset.trainQrels),
     testQrels: join(root, dataset.testQrels),
   };
+}
+
+/**
+ * The dataset's files as a worker may open them: a ConfigError naming the config field when dataset.path lies outside
+ * the data roots or a qrels path leaves dataset.path (checked again here: activity input need not have been parsed).
+ */
+export function datasetFilesInRoots(dataset: PrepareConfig['dataset'], roots: DataRoots): DatasetFiles {
+  resolveInDataRoots('dataset.path', dataset.path, roots);
+  for (const field of ['trainQrels', 'testQrels'] as const) {
+    if (!isPathInsideFolder(dataset[field])) {
+      throw new ConfigError(`dataset.${field}: expected a file path relative to dataset.path that stays inside it (no absolute path, no '..' above it), got ${JSON.stringify(dataset[field])}`);
+    }
+  }
+  return datasetFiles(dataset);
 }
 
 /** Fails with a ConfigError naming the first missing file. */
@@ -53,6 +69,37 @@ export function parseDocHashes(text: string): Map<string, string> {
     if (id && hash) map.set(id, hash);
   }
   return map;
+}
+
+/**
+ * The doc-hashes TSV without the given documents: what a run records as done when some of its documents got no
+ * weak query (their shard failed), so the next incremental run treats them as new and generates them.
+ */
+export function withoutDocuments(hashesText: string, notDone: ReadonlySet<string>): { text: string; removed: number } {
+  let removed = 0;
+  const kept: string[] = [];
+  for (const line of hashesText.split('\n')) {
+    if (!line) continue;
+    const id = line.slice(0, line.indexOf('\t'));
+    if (notDone.has(id)) removed++;
+    else kept.push(line);
+  }
+  return { text: kept.length > 0 ? `${kept.join('\n')}\n` : '', removed };
+}
+
+/** Document ids of a shard of BEIR corpus rows; rows that do not parse carry no id (they were recorded as failures). */
+export function shardDocumentIds(shardText: string): string[] {
+  const ids: string[] = [];
+  for (const line of shardText.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const id = (JSON.parse(line) as { _id?: unknown })._id;
+      if (typeof id === 'string') ids.push(id);
+    } catch {
+      // A malformed row: generation recorded it as that document's failure.
+    }
+  }
+  return ids;
 }
 
 export interface PreparedFiles {

@@ -51,7 +51,7 @@ async function writeShards(prefix: string): Promise<ShardSet> {
 
 /** What a run without faults writes: the same writer in this process, shard by shard, in the workers' batches. */
 async function cleanOutcomes(): Promise<Map<string, string>> {
-  const generator = await createLlmActivities({ store }).generatorFor(TINY_GENERATION_SHARED);
+  const generator = await createLlmActivities({ store, dataRoots: settings.dataRoots }).generatorFor(TINY_GENERATION_SHARED);
   const outcomes = new Map<string, string>();
   for (let i = 0; i < SHARDS; i++) {
     const docs = shardDocs(i);

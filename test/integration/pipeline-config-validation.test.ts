@@ -49,4 +49,29 @@ describe('pipeline workflow config validation (real dev server)', () => {
     assert.equal(events.filter((e) => e.workflowTaskFailedEventAttributes).length, 0);
     assert.equal(events.filter((e) => e.workflowExecutionFailedEventAttributes).length, 1);
   });
+
+  it('refuses a qrels path that leaves dataset.path before any activity reads it', async () => {
+    const client = live.client;
+    const workflowId = `test-qrels-escape-${Date.now()}`;
+    // With onBadRow 'skip', the file's lines would otherwise be stored as a rejects artifact.
+    const badInput = { dataset: { trainQrels: '../../../../etc/hostname', onBadRow: 'skip' } };
+    const err = await client.workflow
+      .execute('sptarPipeline', { taskQueue: TASK_QUEUES.orchestrator, workflowId, args: [badInput] })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    assert.ok(err instanceof WorkflowFailedError, `expected WorkflowFailedError, got ${String(err)}`);
+    const cause = err.cause;
+    assert.ok(cause instanceof ApplicationFailure);
+    assert.equal(cause.type, 'ConfigError');
+    assert.equal(cause.nonRetryable, true);
+    assert.equal(
+      cause.message,
+      'invalid pipeline config:\n' +
+        "dataset.trainQrels: expected a file path relative to dataset.path that stays inside it (no absolute path, no '..' above it) (got \"../../../../etc/hostname\")",
+    );
+    const history = await client.workflow.getHandle(workflowId).fetchHistory();
+    assert.equal((history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes).length, 0);
+  });
 });

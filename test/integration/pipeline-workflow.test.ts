@@ -1,8 +1,7 @@
 // The pipeline on the real dev server and object store with the shipped SciFact data.
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { createArtifactStore } from '../../lib/artifact-store/index.ts';
@@ -81,7 +80,10 @@ describe('SPTAR pipeline on SciFact (real services)', () => {
   });
 
   it('incremental runs augment only documents new or changed since the last successful run', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'sptar-incremental-'));
+    // A copy inside the checkout, one of the workers' data roots (infra/env.sh); the system temp folder is none of them.
+    const scratch = resolve('.state', 'test-data');
+    await mkdir(scratch, { recursive: true });
+    const dir = await mkdtemp(join(scratch, 'incremental-'));
     try {
       await cp('../shared/data/scifact', dir, { recursive: true });
       const runName = `test-incr-${Date.now()}`;

@@ -19,7 +19,7 @@ if (!callsLog) throw new Error('set SPTAR_TEST_CALLS_LOG');
 const settings = loadSettings();
 const connection = await connectWorker(settings);
 const store = createArtifactStore(settings.store);
-const llm = createLlmActivities({ store });
+const llm = createLlmActivities({ store, dataRoots: settings.dataRoots });
 // Load the model and build its graphs before taking work: the tests' heartbeat timeout is a few seconds.
 await llm.generatorFor(TINY_GENERATION_SHARED);
 const worker = await Worker.create({

@@ -17,6 +17,7 @@ import { stageConfigs } from '../../../common/stage-configs.ts';
 import { createLlmActivities } from '../../../activities/llm-activities.ts';
 import { LocalArtifactStore } from '../../../lib/artifact-store/index.ts';
 import { float32FromBytes } from '../../../lib/sptar/prompt-tuning-artifacts.ts';
+import { TEST_DATA_ROOTS } from '../../support/data-roots.ts';
 
 const GPT2_TOKENIZER = fileURLToPath(new URL('../../../../shared/tokenizers/gpt2/tokenizer.json', import.meta.url));
 const config = pipelineConfigSchema.parse({
@@ -43,7 +44,7 @@ describe('LLM activities on a tiny LLaMA', () => {
   let dir: string;
   let store: LocalArtifactStore;
   let prepared: PreparedData;
-  const llm = () => createLlmActivities({ store });
+  const llm = () => createLlmActivities({ store, dataRoots: TEST_DATA_ROOTS });
   const run = <I, O>(fn: (input: I) => Promise<O>, input: I) => new MockActivityEnvironment().run(fn, input) as Promise<O>;
 
   before(async () => {

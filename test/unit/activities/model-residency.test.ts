@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { LocalArtifactStore } from '../../../lib/artifact-store/index.ts';
 import { releasingFirst } from '../../../activities/index.ts';
 import { createLlmActivities } from '../../../activities/llm-activities.ts';
+import { TEST_DATA_ROOTS } from '../../support/data-roots.ts';
 import { TINY_GENERATION_SHARED } from '../../support/tiny-generation.ts';
 
 const DOCS = [
@@ -23,7 +24,7 @@ describe('resident LLM sessions of a model worker', () => {
   });
 
   it('opening another generator releases the previous one, and releaseModels releases the last; reloading gives the same queries', async () => {
-    const llm = createLlmActivities({ store: new LocalArtifactStore(dir) });
+    const llm = createLlmActivities({ store: new LocalArtifactStore(dir), dataRoots: TEST_DATA_ROOTS });
     const first = await llm.generatorFor(TINY_GENERATION_SHARED);
     const before = await first.generate(DOCS);
     assert.equal(before.length, 2);
@@ -45,7 +46,7 @@ describe('resident LLM sessions of a model worker', () => {
   });
 
   it('the same settings reuse the loaded generator', async () => {
-    const llm = createLlmActivities({ store: new LocalArtifactStore(dir) });
+    const llm = createLlmActivities({ store: new LocalArtifactStore(dir), dataRoots: TEST_DATA_ROOTS });
     const a = await llm.generatorFor(TINY_GENERATION_SHARED);
     const b = await llm.generatorFor({ ...TINY_GENERATION_SHARED });
     const out = await a.generate(DOCS);

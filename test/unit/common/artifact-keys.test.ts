@@ -62,6 +62,20 @@ describe('artifact keys', () => {
     assert.equal(keys.checkpoint('mixed', 2), `r/train-retriever/${sc.inputHash}/checkpoints/epoch-0002.ckpt`);
     assert.equal(keys.checkpoint('weak', 1), `r/train-retriever/${sc.inputHash}/checkpoints-weak/epoch-0001.ckpt`);
     assert.ok(keys.checkpoint('labeled', 1).startsWith(keys.checkpointPrefix('labeled')));
+    // Step checkpoints (after 16 steps of epoch 3) sort between the epoch checkpoints around them, so the last key
+    // listed is always the latest checkpoint.
+    assert.equal(keys.checkpoint('mixed', 3, 16), `r/train-retriever/${sc.inputHash}/checkpoints/epoch-0003-step-00000016.ckpt`);
+    const inOrder = [keys.checkpoint('mixed', 1, 16), keys.checkpoint('mixed', 1, 160), keys.checkpoint('mixed', 1), keys.checkpoint('mixed', 2, 16), keys.checkpoint('mixed', 2)];
+    assert.deepEqual([...inOrder].reverse().sort(), inOrder);
+  });
+
+  it("the training stage's key leaves out the checkpoint cadence, which does not change what is trained", () => {
+    const config = pipelineConfigSchema.parse({});
+    const prepared = { corpus: ref('c'), queries: ref('q'), sTrain: ref('t'), sEval: ref('e') } as Parameters<typeof stageScopes.trainRetriever>[4];
+    const scope = (retriever: Partial<typeof config.retriever>) => stageScopes.trainRetriever('r', { ...config, retriever: { ...config.retriever, ...retriever } }, 'digest', 'sptar', prepared, []).inputHash;
+    assert.equal(scope({ checkpointEverySteps: 4 }), scope({ checkpointEverySteps: null }));
+    assert.equal(scope({}), stageScope('r', 'train-retriever', { retriever: { ...config.retriever, checkpointEverySteps: undefined }, seed: config.seed, encoder: 'digest', system: 'sptar' }, [ref('c'), ref('q'), ref('t'), ref('e')]).inputHash);
+    assert.notEqual(scope({ batchSize: 16 }), scope({}));
   });
 
   it('scopes a run by name when reusing, by workflow id otherwise; cost keys per attempt and run', () => {

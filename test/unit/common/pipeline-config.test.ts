@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parsePipelineConfig } from '../../../common/pipeline-config.ts';
+import { fileURLToPath } from 'node:url';
+import { isPathInsideFolder, parsePipelineConfig } from '../../../common/pipeline-config.ts';
 
 describe('pipeline config', () => {
   it('fills the SPTAR defaults from an empty object', () => {
@@ -39,5 +42,123 @@ describe('pipeline config', () => {
     const r = parsePipelineConfig({ splits: { trainPair: 10 } });
     assert.equal(r.ok, false);
     if (!r.ok) assert.match(r.message, /splits: Unrecognized key: "trainPair"/);
+  });
+});
+
+describe('pipeline config bounds', () => {
+  const refusal = (input: unknown): string => {
+    const r = parsePipelineConfig(input);
+    assert.equal(r.ok, false, `expected ${JSON.stringify(input)} to be refused`);
+    return r.ok ? '' : r.message;
+  };
+
+  it('refuses a million example groups, naming the field, the limit and the value', () => {
+    assert.equal(refusal({ exampleFilter: { groups: 1e6 } }), 'invalid pipeline config:\nexampleFilter.groups: Too big: expected number to be <=1000 (got 1000000)');
+  });
+
+  it('takes every size and count at its upper bound and refuses one more', () => {
+    const limits: [string, string, number][] = [
+      ['seed', '', 2 ** 32 - 1],
+      ['splits', 'trainPairs', 100_000],
+      ['splits', 'evalQueries', 100_000],
+      ['splits', 'unlabeledLimit', 100_000_000],
+      ['promptTuning', 'promptLength', 1024],
+      ['promptTuning', 'maxEpochs', 1000],
+      ['promptTuning', 'patience', 1000],
+      ['promptTuning', 'examplesPerPrompt', 32],
+      ['promptTuning', 'maxDocumentWords', 10_000],
+      ['promptTuning', 'maxQueryWords', 1000],
+      ['promptTuning', 'evalBatchSize', 256],
+      ['exampleFilter', 'groups', 1000],
+      ['generation', 'shardSize', 1_000_000],
+      ['generation', 'maxConcurrentShards', 1000],
+      ['generation', 'batchSize', 512],
+      ['generation', 'maxNewTokens', 2048],
+      ['generation', 'heartbeatTimeoutSeconds', 86_400],
+      ['weakFilter', 'topK', 10_000],
+      ['weakFilter', 'denseTopK', 1000],
+      ['retriever', 'epochs', 1000],
+      ['retriever', 'batchSize', 1024],
+      ['retriever', 'maxSequenceLength', 8192],
+      ['retriever', 'devCorpusSize', 100_000_000],
+      ['retriever', 'weakEpochs', 1000],
+      ['retriever', 'devCandidates', 1000],
+      ['retriever', 'hardNegatives', 8],
+      ['retriever', 'negativeDepth', 1000],
+      ['retriever', 'seeds', 10],
+    ];
+    for (const [section, field, max] of limits) {
+      const at = (v: number) => (field === '' ? { [section]: v } : { [section]: { [field]: v } });
+      const path = field === '' ? section : `${section}.${field}`;
+      assert.ok(parsePipelineConfig(at(max)).ok, `${path} = ${max} is taken`);
+      assert.equal(refusal(at(max + 1)), `invalid pipeline config:\n${path}: Too big: expected number to be <=${max} (got ${max + 1})`);
+    }
+  });
+
+  it("bounds the seeds of the pipeline and of tiny models to 32 bits, signed or unsigned", () => {
+    assert.ok(parsePipelineConfig({ seed: -(2 ** 31) }).ok);
+    assert.match(refusal({ seed: -(2 ** 31) - 1 }), /^seed: Too small: expected number to be >=-2147483648 \(got -2147483649\)$/m);
+    assert.match(refusal({ llm: { kind: 'tiny', architecture: 'llama', seed: 2 ** 53 } }), /^llm\.seed: Too big: expected number to be <=4294967295 \(got 9007199254740992\)$/m);
+  });
+
+  it('bounds the length of paths and texts', () => {
+    assert.match(refusal({ dataset: { path: 'd'.repeat(4097) } }), /^dataset\.path: Too big: expected string to have <=4096 characters \(got "d{56}\.\.\.\)$/m);
+    assert.match(refusal({ encoder: { kind: 'file', path: 'm'.repeat(4097) } }), /^encoder\.path: Too big: expected string to have <=4096 characters/m);
+    assert.match(refusal({ promptTuning: { initText: 'w '.repeat(5001) } }), /^promptTuning\.initText: Too big: expected string to have <=10000 characters/m);
+  });
+
+  it('keeps every shipped config valid', async () => {
+    const dir = fileURLToPath(new URL('../../../configs/', import.meta.url));
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.json'));
+    assert.ok(files.length >= 3);
+    for (const f of files) {
+      const r = parsePipelineConfig(JSON.parse(await readFile(join(dir, f), 'utf8')));
+      assert.ok(r.ok, `${f}: ${r.ok ? '' : r.message}`);
+    }
+  });
+});
+
+describe('qrels paths stay inside dataset.path', () => {
+  it('refuses a train qrels path that climbs out of the dataset folder, with the field and the value', () => {
+    const r = parsePipelineConfig({ dataset: { trainQrels: '../../../../etc/hostname', onBadRow: 'skip' } });
+    assert.equal(r.ok, false);
+    if (r.ok) return;
+    assert.equal(
+      r.message,
+      'invalid pipeline config:\n' +
+        "dataset.trainQrels: expected a file path relative to dataset.path that stays inside it (no absolute path, no '..' above it) (got \"../../../../etc/hostname\")",
+    );
+  });
+
+  it('refuses absolute test qrels paths and empty ones', () => {
+    for (const testQrels of ['/etc/passwd', '\\\\server\\share\\qrels.tsv', 'C:\\qrels\\test.tsv', 'qrels/..', '']) {
+      const r = parsePipelineConfig({ dataset: { testQrels } });
+      assert.equal(r.ok, false, JSON.stringify(testQrels));
+      if (!r.ok) assert.match(r.message, /^dataset\.testQrels: /m);
+    }
+  });
+
+  it("takes paths whose '..' stays inside the folder", () => {
+    const r = parsePipelineConfig({ dataset: { trainQrels: 'qrels/../qrels/./train.tsv', testQrels: 'test.tsv' } });
+    assert.ok(r.ok);
+    assert.equal(r.config.dataset.trainQrels, 'qrels/../qrels/./train.tsv');
+  });
+
+  it('isPathInsideFolder decides on the segments alone', () => {
+    const cases: [string, boolean][] = [
+      ['qrels/train.tsv', true],
+      ['./a', true],
+      ['a/b/../../c', true],
+      ['..a/b', true],
+      ['a/../..', false],
+      ['a/b/../../../c', false],
+      ['..', false],
+      ['.', false],
+      ['/abs', false],
+      ['a\\..\\..\\b', false],
+      ['D:rel', false],
+      ['a\0b', false],
+    ];
+    for (const [path, inside] of cases) assert.equal(isPathInsideFolder(path), inside, JSON.stringify(path));
   });
 });
