@@ -17,7 +17,7 @@ import type { PipelineResult } from '../../workflows/pipeline-workflow.ts';
 import { createOrchestratorWorker } from '../../workers/worker.ts';
 import { startWorkers, type LiveWorkers } from '../support/live-workers.ts';
 import { serviceSettings } from '../support/services.ts';
-import { TINY_PIPELINE_CONFIG } from './pipeline-tiny-models.test.ts';
+import { TINY_PIPELINE_CONFIG } from '../support/tiny-pipeline-config.ts';
 
 const settings = serviceSettings();
 const store = createArtifactStore(settings.store);

@@ -16,20 +16,11 @@ import { runSnapshot } from '../../workers/run-progress.ts';
 import { createModelWorker, createOrchestratorWorker } from '../../workers/worker.ts';
 import { startWorkers, type LiveWorkers } from '../support/live-workers.ts';
 import { serviceSettings } from '../support/services.ts';
+import { TINY_PIPELINE_CONFIG } from '../support/tiny-pipeline-config.ts';
 
 const settings = serviceSettings();
 const store = createArtifactStore(settings.store);
 
-export const TINY_PIPELINE_CONFIG = {
-  dataset: { path: '../shared/data/scifact' },
-  llm: { kind: 'tiny', architecture: 'llama', seed: 3 },
-  encoder: { kind: 'tiny', architecture: 'bert', seed: 5 },
-  splits: { trainPairs: 6, evalQueries: 4, unlabeledLimit: 30 },
-  promptTuning: { promptLength: 4, maxEpochs: 2, maxDocumentWords: 40, maxQueryWords: 16 },
-  exampleFilter: { groups: 3 },
-  generation: { shardSize: 8, maxConcurrentShards: 2, batchSize: 4, maxNewTokens: 8 },
-  retriever: { epochs: 2, batchSize: 8, maxSequenceLength: 48 },
-};
 
 describe('pipeline with tiny models (real services)', () => {
   let live: LiveWorkers;
