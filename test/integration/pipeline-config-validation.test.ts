@@ -1,7 +1,7 @@
 // An invalid config reaches the workflow as raw UI input: it must fail at once, non-retryable, readable.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowFailedError, type Client } from '@temporalio/client';
 import { TASK_QUEUES } from '../../common/task-queues.ts';
 import { createOrchestratorWorker } from '../../workers/worker.ts';
 import { startWorkers, type LiveWorkers } from '../support/live-workers.ts';
@@ -22,17 +22,7 @@ describe('pipeline workflow config validation (real dev server)', () => {
     const workflowId = `test-bad-config-${Date.now()}`;
     // Exactly what the UI's Start Workflow form sends: one JSON payload.
     const badInput = { splits: { trainPairs: 0 }, weakFilter: { topK: 'seventy' }, generaton: {} };
-    const err = await client.workflow
-      .execute('sptarPipeline', { taskQueue: TASK_QUEUES.orchestrator, workflowId, args: [badInput] })
-      .then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-    assert.ok(err instanceof WorkflowFailedError, `expected WorkflowFailedError, got ${String(err)}`);
-    const cause = err.cause;
-    assert.ok(cause instanceof ApplicationFailure);
-    assert.equal(cause.type, 'ConfigError');
-    assert.equal(cause.nonRetryable, true);
+    const cause = await configFailure(client, workflowId, badInput);
     assert.equal(
       cause.message,
       [
@@ -55,17 +45,7 @@ describe('pipeline workflow config validation (real dev server)', () => {
     const workflowId = `test-qrels-escape-${Date.now()}`;
     // With onBadRow 'skip', the file's lines would otherwise be stored as a rejects artifact.
     const badInput = { dataset: { trainQrels: '../../../../etc/hostname', onBadRow: 'skip' } };
-    const err = await client.workflow
-      .execute('sptarPipeline', { taskQueue: TASK_QUEUES.orchestrator, workflowId, args: [badInput] })
-      .then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-    assert.ok(err instanceof WorkflowFailedError, `expected WorkflowFailedError, got ${String(err)}`);
-    const cause = err.cause;
-    assert.ok(cause instanceof ApplicationFailure);
-    assert.equal(cause.type, 'ConfigError');
-    assert.equal(cause.nonRetryable, true);
+    const cause = await configFailure(client, workflowId, badInput);
     assert.equal(
       cause.message,
       'invalid pipeline config:\n' +
@@ -75,3 +55,19 @@ describe('pipeline workflow config validation (real dev server)', () => {
     assert.equal((history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes).length, 0);
   });
 });
+
+/** Runs the pipeline with a bad config and returns its failure: a non-retryable ConfigError, or the test fails. */
+async function configFailure(client: Client, workflowId: string, input: unknown): Promise<ApplicationFailure> {
+  const err = await client.workflow
+    .execute('sptarPipeline', { taskQueue: TASK_QUEUES.orchestrator, workflowId, args: [input] })
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+  assert.ok(err instanceof WorkflowFailedError, `expected WorkflowFailedError, got ${String(err)}`);
+  const cause = err.cause;
+  assert.ok(cause instanceof ApplicationFailure);
+  assert.equal(cause.type, 'ConfigError');
+  assert.equal(cause.nonRetryable, true);
+  return cause;
+}
