@@ -5,6 +5,7 @@ import { CorruptArtifactError, DataFormatError } from '../common/errors.ts';
 import { shardResultSchema, type GenerationSettings, type ShardResult } from '../common/generation-types.ts';
 import type { ArtifactStore } from '../lib/artifact-store/index.ts';
 import { parseJsonlRows, toJsonl } from '../lib/beir/jsonl-rows.ts';
+import { withHeartbeatClock, type HeartbeatClockOptions } from './heartbeat-clock.ts';
 import { storedResult } from './stored-results.ts';
 
 export interface GenerateShardInput {
@@ -39,6 +40,8 @@ export interface GenerationDeps {
   readonly store: ArtifactStore;
   /** Returns the generator for a stage's shared inputs (prompt, examples, settings); may cache across shards. */
   readonly generatorFor: (shared: GenerationSettings) => Promise<QueryGenerator>;
+  /** The shard's heartbeat clock (default: at least every 30 s while a batch runs); tests pass a short one. */
+  readonly heartbeats?: HeartbeatClockOptions;
 }
 
 const shardDocSchema = z.object({ _id: z.string().min(1), title: z.string().default(''), text: z.string() });
@@ -71,23 +74,25 @@ export function createGenerationActivities(deps: GenerationDeps): GenerationActi
 
       const generator = await deps.generatorFor(input.shared);
       const ctx = Context.current();
-      ctx.heartbeat({ done: outcomes.length, total: entries.length });
-      while (outcomes.length < entries.length) {
-        const start = outcomes.length;
-        const batch = entries.slice(start, start + generator.batchSize);
-        const docs = batch.flatMap((e) => ('doc' in e ? [e.doc] : []));
-        const results = docs.length > 0 ? await generateIsolated(generator, docs) : [];
-        let next = 0;
-        const rows = batch.map((e): OutcomeRow => {
-          if (!('doc' in e)) return { docId: e.docId, failure: e.failure };
-          const r = results[next++];
-          if (!r) return { docId: e.doc._id, failure: 'generator returned no outcome' };
-          return 'query' in r ? { docId: e.doc._id, query: r.query } : { docId: e.doc._id, failure: r.failure };
-        });
-        await store.put(keys.part(start), toJsonl(rows));
-        outcomes.push(...rows);
-        ctx.heartbeat({ done: outcomes.length, total: entries.length });
-      }
+      // Heartbeats on a clock as well as per batch: a slow batch or a checkpoint write keeps the attempt alive.
+      await withHeartbeatClock((details) => ctx.heartbeat(details), { ...deps.heartbeats, initial: { done: outcomes.length, total: entries.length } }, async (clock) => {
+        while (outcomes.length < entries.length) {
+          const start = outcomes.length;
+          const batch = entries.slice(start, start + generator.batchSize);
+          const docs = batch.flatMap((e) => ('doc' in e ? [e.doc] : []));
+          const results = docs.length > 0 ? await generateIsolated(generator, docs) : [];
+          let next = 0;
+          const rows = batch.map((e): OutcomeRow => {
+            if (!('doc' in e)) return { docId: e.docId, failure: e.failure };
+            const r = results[next++];
+            if (!r) return { docId: e.doc._id, failure: 'generator returned no outcome' };
+            return 'query' in r ? { docId: e.doc._id, query: r.query } : { docId: e.doc._id, failure: r.failure };
+          });
+          await store.put(keys.part(start), toJsonl(rows));
+          outcomes.push(...rows);
+          clock.beat({ done: outcomes.length, total: entries.length });
+        }
+      });
 
       const weak = outcomes.flatMap((o) => ('query' in o ? [{ _id: o.docId, text: o.query }] : []));
       const failures = outcomes.flatMap((o) => ('failure' in o ? [{ docId: o.docId, reason: o.failure }] : []));

@@ -1,5 +1,3 @@
-import { Context } from '@temporalio/activity';
-import { progressTracker, type ProgressBeat } from '../common/activity-progress.ts';
 import type { ArtifactRef } from '../common/artifact-ref.ts';
 import { ConfigError } from '../common/errors.ts';
 import { canonicalJson, exampleGroupScoreKey, promptTuningKeys, stageScopes } from '../common/artifact-keys.ts';
@@ -19,14 +17,8 @@ import { promptTuningWork, scoreExampleGroupStage, tunePromptStage } from '../li
 import { SoftPromptModel } from '../lib/sptar/soft-prompt-model.ts';
 import { openWeakQueryWriter, type OpenWeakQueryWriter } from '../lib/sptar/weak-query-generation.ts';
 import type { QueryGenerator } from './generation-activities.ts';
+import { withProgressHeartbeat } from './progress-heartbeat.ts';
 import { parseStoredJson, storedResult } from './stored-results.ts';
-
-/** Heartbeats of one activity attempt: its progress records with the rate and ETA measured in this attempt. */
-function progressHeartbeat(): ProgressBeat {
-  const ctx = Context.current();
-  const track = progressTracker();
-  return (update) => ctx.heartbeat(track(update));
-}
 
 /** LLM stages: soft prompt tuning, example-group scoring, and the query generator used by generation shards. */
 export function createLlmActivities(deps: { store: ArtifactStore; dataRoots?: DataRoots }) {
@@ -96,25 +88,27 @@ export function createLlmActivities(deps: { store: ArtifactStore; dataRoots?: Da
         const stored = prompt && record ? await storedResult(store, keys.record, true, softPromptRecordSchema, 'a soft-prompt record') : undefined;
         if (prompt && record && stored) return tunedPrompt(prompt, record, stored);
       }
-      const heartbeat = progressHeartbeat();
-      // The labeled data and the checkpoint first: they give the totals of the progress records.
-      const data = await labeledData(prepared);
-      const resumeFrom = await storedCheckpoint(keys.checkpoint);
-      const work = promptTuningWork(config.promptTuning.maxEpochs, data.train.length, data.evalPairs.length, resumeFrom?.epoch ?? 0);
-      heartbeat({ stage: 'tune-prompt', task: 'loading the LLM', unit: 'items', ...work });
-      const llm = await llmFor(config.llm);
-      heartbeat({ stage: 'tune-prompt', task: 'building the loss graphs', unit: 'items', ...work });
-      const model = await softModelFor(config.llm, config.promptTuning.promptLength);
-      const tuned = await tunePromptStage(config, data, llm, model, {
-        heartbeat,
-        ...(resumeFrom ? { resumeFrom } : {}),
-        onEpoch: async (c) => {
-          await store.put(keys.checkpoint, checkpointJson(c));
-        },
+      // Heartbeats on a clock as well as on progress: loading the LLM and storing a checkpoint stay covered.
+      return withProgressHeartbeat(undefined, async (heartbeat) => {
+        // The labeled data and the checkpoint first: they give the totals of the progress records.
+        const data = await labeledData(prepared);
+        const resumeFrom = await storedCheckpoint(keys.checkpoint);
+        const work = promptTuningWork(config.promptTuning.maxEpochs, data.train.length, data.evalPairs.length, resumeFrom?.epoch ?? 0);
+        heartbeat({ stage: 'tune-prompt', task: 'loading the LLM', unit: 'items', ...work });
+        const llm = await llmFor(config.llm);
+        heartbeat({ stage: 'tune-prompt', task: 'building the loss graphs', unit: 'items', ...work });
+        const model = await softModelFor(config.llm, config.promptTuning.promptLength);
+        const tuned = await tunePromptStage(config, data, llm, model, {
+          heartbeat,
+          ...(resumeFrom ? { resumeFrom } : {}),
+          onEpoch: async (c) => {
+            await store.put(keys.checkpoint, checkpointJson(c));
+          },
+        });
+        const prompt = await store.put(keys.prompt, float32Bytes(tuned.prompt));
+        const record = await store.put(keys.record, JSON.stringify(tuned.record));
+        return tunedPrompt(prompt, record, tuned.record);
       });
-      const prompt = await store.put(keys.prompt, float32Bytes(tuned.prompt));
-      const record = await store.put(keys.record, JSON.stringify(tuned.record));
-      return tunedPrompt(prompt, record, tuned.record);
     },
 
     /** Mean S_eval loss with the tuned prompt fixed and one candidate group as the examples. */
@@ -125,13 +119,15 @@ export function createLlmActivities(deps: { store: ArtifactStore; dataRoots?: Da
       const key = input.scope === undefined ? undefined : exampleGroupScoreKey(stageScopes.exampleGroup(input.scope, config, prepared, input.prompt, group));
       const stored = key === undefined ? undefined : await storedResult(store, key, config.reuseArtifacts, scoredExampleGroupSchema, 'an example-group score');
       if (stored) return stored;
-      const llm = await llmFor(config.llm);
-      const data = await labeledData(prepared);
-      const model = await softModelFor(config.llm, config.promptTuning.promptLength);
-      const prompt = float32FromBytes(await store.get(input.prompt));
-      const scored = await scoreExampleGroupStage(config, data, llm, model, prompt, group, progressHeartbeat());
-      if (key !== undefined) await store.put(key, JSON.stringify(scored));
-      return scored;
+      return withProgressHeartbeat(undefined, async (heartbeat) => {
+        const llm = await llmFor(config.llm);
+        const data = await labeledData(prepared);
+        const model = await softModelFor(config.llm, config.promptTuning.promptLength);
+        const prompt = float32FromBytes(await store.get(input.prompt));
+        const scored = await scoreExampleGroupStage(config, data, llm, model, prompt, group, heartbeat);
+        if (key !== undefined) await store.put(key, JSON.stringify(scored));
+        return scored;
+      });
     },
 
     /** Releases every loaded LLM session and the weights; the next LLM activity loads what it needs again. */

@@ -8,6 +8,7 @@ import type { ArtifactStore } from '../lib/artifact-store/index.ts';
 import { environmentDataRoots, type DataRoots } from '../lib/data-roots/data-roots.ts';
 import { withScratch } from '../lib/artifact-store/local-copies.ts';
 import { datasetFilesInRoots, datasetFingerprint, parseDocHashes, prepareDataset, requireDatasetFiles, shardDocumentIds, withoutDocuments } from '../lib/sptar/prepare-stage.ts';
+import { withHeartbeatClock } from './heartbeat-clock.ts';
 import { parseStoredJson, storedResult } from './stored-results.ts';
 
 export interface PrepareInput {
@@ -71,8 +72,9 @@ export function createPrepareActivities(deps: { store: ArtifactStore; dataRoots?
 
       const ctx = Context.current();
       const previousHashes = incremental ? parseDocHashes(new TextDecoder().decode(await store.get(incremental))) : null;
-      return withScratch(async (dir) => {
-        const out = await prepareDataset(config, files, dir, previousHashes, (details) => ctx.heartbeat(details));
+      // Heartbeats on a clock as well as on progress: the shard uploads after the pass stay covered.
+      return withScratch((dir) => withHeartbeatClock((details) => ctx.heartbeat(details), {}, async (clock) => {
+        const out = await prepareDataset(config, files, dir, previousHashes, (details) => clock.beat(details));
         const unlabeled = { prefix: keys.unlabeledPrefix, count: out.shards.length, documents: out.counts.unlabeledDocuments };
         for (const [i, path] of out.shards.entries()) await store.putFile(shardDocumentsKey(unlabeled, i), path);
         const prepared: PreparedData = {
@@ -89,7 +91,7 @@ export function createPrepareActivities(deps: { store: ArtifactStore; dataRoots?
         };
         await store.put(keys.record, JSON.stringify(prepared));
         return prepared;
-      });
+      }));
     },
   };
 }

@@ -1,8 +1,7 @@
 import { join } from 'node:path';
-import { Context } from '@temporalio/activity';
 import { z } from 'zod';
 import { corpusEmbeddingsKey, devStartKey, evaluationKeys, refinedWeakKeys, retrieverKeys, stageScopes } from '../common/artifact-keys.ts';
-import { progressTracker, type ProgressBeat } from '../common/activity-progress.ts';
+import type { ProgressBeat } from '../common/activity-progress.ts';
 import type { ArtifactRef } from '../common/artifact-ref.ts';
 import { ConfigError } from '../common/errors.ts';
 import type { PreparedData, SystemEvaluation } from '../common/pipeline-stages.ts';
@@ -25,7 +24,7 @@ import { trainRetrieverStage, type CheckpointStore, type TrainedEncoder } from '
 import { refineWeakPairs, refinesWeakPairs, type RefinementInputs, type WeakFilterSettings } from '../lib/sptar/weak-refinement.ts';
 import { serializeSafetensors } from '../lib/weights/safetensors.ts';
 import { markReused } from './activity-costs.ts';
-import { startHeartbeatClock } from './heartbeat-clock.ts';
+import { progressHeartbeat } from './progress-heartbeat.ts';
 import { storedResult } from './stored-results.ts';
 
 export interface TrainRetrieverInput {
@@ -60,22 +59,6 @@ export interface EvaluateDenseInput {
   readonly system: Exclude<SystemEvaluation['system'], 'bm25'>;
   /** model.safetensors from trainRetriever; absent = the configured encoder as it is (zero-shot). */
   readonly encoder?: ArtifactRef;
-}
-
-/**
- * Heartbeats the progress records of one attempt for one system (rate and ETA measured in this attempt) and honours
- * cancellation (which reaches an activity only through heartbeats). The latest record is also sent on a clock, so
- * heartbeats keep coming while a step checkpoint or a corpus copy is in the store's hands; `stop` ends the clock.
- */
-function progressHeartbeat(subject: string): ProgressBeat & { readonly stop: () => void } {
-  const ctx = Context.current();
-  const track = progressTracker();
-  const clock = startHeartbeatClock((details) => ctx.heartbeat(details));
-  const beat: ProgressBeat = ({ stage, ...update }) => {
-    clock.beat(track({ stage, subject, ...update }));
-    ctx.cancellationSignal.throwIfAborted();
-  };
-  return Object.assign(beat, { stop: () => clock.stop() });
 }
 
 /**

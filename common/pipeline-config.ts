@@ -239,7 +239,7 @@ export const pipelineConfigSchema = z
           .enum(['wait', 'proceed'])
           .default('wait')
           .describe(
-            "A shard that still fails after its retries (about an hour): 'wait' holds the run, visibly (stage '<stage>:waiting-for-operator', `sptar status`), until `sptar retry` re-queues it or `sptar accept` goes on without it; 'proceed' goes on at once. Either way the documents of shards left failed are recorded as not done, so the next incremental run generates them, and the run's result counts them (weakData[].shardsFailed, documentsMissing)",
+            "A shard that still fails after its retries (about an hour): 'wait' holds the run, visibly (stage '<stage>:waiting-for-operator', `sptar status`), until `sptar retry` re-queues it or `sptar accept` goes on without it; 'proceed' goes on at once. Either way the documents of shards left failed are recorded as not done, so the next incremental run generates them, and the report and the run's result count them (weakData[].shardsFailed, documentsMissing)",
           ),
       })
       .strict()

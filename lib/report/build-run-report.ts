@@ -54,6 +54,7 @@ function weakDataSection(t: WeakDataTally, previews: ReadonlyMap<string, string>
     generated: w.generated,
     failed: w.failed,
     kept: w.kept,
+    ...(w.shardsFailed && w.shardsFailed.length > 0 ? { shardsFailed: [...w.shardsFailed], documentsMissing: w.documentsMissing ?? 0 } : {}),
     lengthBins: t.generated.bins(LENGTH_BIN_WORDS, LENGTH_BINS, upTo).map((b, i) => ({ ...b, generated: b.count, kept: keptBins[i]?.count ?? 0 })),
     generatedLengths: t.generated.summary(),
     keptLengths: t.kept.summary(),

@@ -10,6 +10,7 @@ import {
   interval4,
   METRICS_HYBRID_NOTE,
   METRICS_SEEDS_NOTE,
+  missingShardsSentence,
   percent,
   pooledNote,
   pValue,
@@ -34,6 +35,7 @@ const STYLE = [
   'figure{display:inline-block;margin:0 1em 1em 0}',
   'pre{background:#f6f6f6;padding:0.8em;overflow-x:auto}',
   'code{font-size:0.9em}',
+  'p.warning{border-left:4px solid #c60;padding-left:0.6em}',
 ].join('');
 
 type Cell = string | { readonly num: string } | { readonly html: string; readonly cls?: string };
@@ -113,7 +115,11 @@ function weakDataSection(r: RunReport): string {
   const w = r.weakData ?? [];
   if (w.length === 0) return '';
   const out = ['<h2>Weak data</h2>'];
-  out.push(table('weak-data', ['system', { num: 'generated' }, { num: 'failed' }, { num: 'kept (BM25 filter)' }, { num: 'retention' }], w.map((s) => [s.name, { num: String(s.generated) }, { num: String(s.failed) }, { num: String(s.kept) }, { num: percent(s.kept, s.generated) }])));
+  const missing = w.some((s) => s.shardsFailed);
+  const headers = ['system', { num: 'generated' }, { num: 'failed' }, { num: 'kept (BM25 filter)' }, { num: 'retention' }, ...(missing ? [{ num: 'shards failed' }, { num: 'documents missing' }] : [])];
+  const rows = w.map((s) => [s.name, { num: String(s.generated) }, { num: String(s.failed) }, { num: String(s.kept) }, { num: percent(s.kept, s.generated) }, ...(missing ? [{ num: String(s.shardsFailed?.length ?? 0) }, { num: String(s.documentsMissing ?? 0) }] : [])]);
+  out.push(table('weak-data', headers, rows));
+  if (missing) out.push(`<p class="warning">${h(missingShardsSentence(w))}</p>`);
   for (const s of w) {
     out.push(`<h3>${h(s.name)}: query length in words</h3>`);
     if (s.lengthBins.length > 0) {

@@ -10,6 +10,7 @@ import {
   interval4,
   METRICS_HYBRID_NOTE,
   METRICS_SEEDS_NOTE,
+  missingShardsSentence,
   pooledNote,
   percent,
   pValue,
@@ -82,9 +83,11 @@ function metricsSection(r: RunReport, lines: string[]): void {
 function weakDataSection(r: RunReport, lines: string[]): void {
   const w = r.weakData ?? [];
   if (w.length === 0) return;
-  lines.push('## Weak data', '', '| system | generated | failed | kept (BM25 filter) | retention |', '|---|---:|---:|---:|---:|');
-  for (const s of w) lines.push(`| ${s.name} | ${s.generated} | ${s.failed} | ${s.kept} | ${percent(s.kept, s.generated)} |`);
+  const missing = w.some((s) => s.shardsFailed);
+  lines.push('## Weak data', '', `| system | generated | failed | kept (BM25 filter) | retention |${missing ? ' shards failed | documents missing |' : ''}`, `|---|---:|---:|---:|---:|${missing ? '---:|---:|' : ''}`);
+  for (const s of w) lines.push(`| ${s.name} | ${s.generated} | ${s.failed} | ${s.kept} | ${percent(s.kept, s.generated)} |${missing ? ` ${s.shardsFailed?.length ?? 0} | ${s.documentsMissing ?? 0} |` : ''}`);
   lines.push('');
+  if (missing) lines.push(missingShardsSentence(w), '');
   for (const s of w) {
     lines.push(`### ${s.name}: query length in words`, '');
     if (s.lengthBins.length > 0) {

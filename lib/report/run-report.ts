@@ -18,6 +18,10 @@ export interface WeakDataSection {
   readonly generated: number;
   readonly failed: number;
   readonly kept: number;
+  /** Generation shards that still failed when the run went on (accepted or `onShardFailure: 'proceed'`); absent = none. */
+  readonly shardsFailed?: readonly number[];
+  /** Documents of those shards: they have no weak query and are recorded as not done for the next incremental run. */
+  readonly documentsMissing?: number;
   /** Query length in words; both columns share the bins. */
   readonly lengthBins: readonly { readonly from: number; readonly to: number | null; readonly generated: number; readonly kept: number }[];
   readonly generatedLengths: LengthSummary | null;
@@ -120,6 +124,12 @@ export const signed4 = (x: number): string => `${x >= 0 ? '+' : '−'}${Math.abs
 
 /** p-values to four decimals; smaller ones as a bound, since the randomization test cannot resolve them. */
 export const pValue = (p: number | null): string => (p === null ? 'n/a' : p < 0.0001 ? '<0.0001' : p.toFixed(4));
+
+/** What the weak-data table's missing columns mean, naming each system's failed shards. */
+export function missingShardsSentence(sections: readonly WeakDataSection[]): string {
+  const parts = sections.filter((s) => s.shardsFailed).map((s) => `${s.name}: shard${s.shardsFailed!.length === 1 ? '' : 's'} ${s.shardsFailed!.join(', ')} (${s.documentsMissing ?? 0} documents)`);
+  return `Generation shards failed and the run went on without them (${parts.join('; ')}). Their documents have no weak query here; they are recorded as not done, so the next incremental run generates them.`;
+}
 
 export const percent = (part: number, whole: number): string => (whole === 0 ? 'n/a' : `${((100 * part) / whole).toFixed(1)}%`);
 

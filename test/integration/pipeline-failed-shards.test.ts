@@ -80,6 +80,8 @@ describe('failed generation shards (real services)', () => {
       assert.equal(w.documentsMissing, 8);
       assert.equal(w.generated + w.failed, 22, `${w.system}: the other shards' 22 documents each have a weak query or a recorded failure`);
     }
+    const report = new TextDecoder().decode(await store.get(first.reportKey));
+    for (const name of ['SPTAR', 'InPars-style']) assert.match(report, new RegExp(`^\\| ${name} \\| \\d+ \\| \\d+ \\| \\d+ \\| [\\d.]+% \\| 1 \\| 8 \\|$`, 'm'), `${name}: one failed shard, 8 documents missing in the report`);
     assert.equal(first.promotion?.promoted, false);
     assert.match(first.promotion?.reason ?? '', /^not promoted: 16 document\(s\) of failed generation shards have no weak query/);
 

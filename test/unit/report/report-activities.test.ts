@@ -90,6 +90,20 @@ describe('writeReport', () => {
     assert.equal((html.match(/<path class="series"/g) ?? []).length, 4);
   });
 
+  it('counts failed shards and their missing documents only when a run went on without some', async () => {
+    assert.ok(!markdown.includes('documents missing'), 'no missing columns when every shard finished');
+    const [sptar, inpars] = input.weakData!;
+    const partial: ReportInput = { ...input, scope: 'partial', runId: 'partial-run', weakData: [{ ...sptar!, shardsFailed: [2, 5], documentsMissing: 17 }, inpars!] };
+    const out = await createReportActivities({ store }).writeReport(partial);
+    const md = new TextDecoder().decode(await store.get(out.markdown));
+    assert.ok(md.includes('| system | generated | failed | kept (BM25 filter) | retention | shards failed | documents missing |\n|---|---:|---:|---:|---:|---:|---:|\n'));
+    assert.ok(md.includes('| SPTAR | 5 | 1 | 3 | 60.0% | 2 | 17 |\n| InPars-style | 2 | 0 | 0 | 0.0% | 0 | 0 |\n'));
+    assert.ok(md.includes('went on without them (SPTAR: shards 2, 5 (17 documents))'));
+    const page = new TextDecoder().decode(await store.get(out.html));
+    assert.match(page, /<td>SPTAR<\/td>(<td class="num">[^<]*<\/td>){4}<td class="num">2<\/td><td class="num">17<\/td>/);
+    assert.match(page, /<p class="warning">Generation shards failed/);
+  });
+
   it('leaves out what a run did not produce', async () => {
     const bare: ReportInput = { config: input.config, scope: 'bare', runId: 'bare-run', prepared: input.prepared, evaluations: input.evaluations.slice(0, 1), artifacts: [] };
     const out = await createReportActivities({ store }).writeReport(bare);
