@@ -25,7 +25,7 @@ import { refineWeakPairs, refinesWeakPairs, type RefinementInputs, type WeakFilt
 import { serializeSafetensors } from '../lib/weights/safetensors.ts';
 import { markReused } from './activity-costs.ts';
 import { progressHeartbeat } from './progress-heartbeat.ts';
-import { storedResult } from './stored-results.ts';
+import { storedPart, storedResult } from './stored-results.ts';
 
 export interface TrainRetrieverInput {
   readonly config: RetrieverConfig;
@@ -104,7 +104,7 @@ async function refinedWeakStage(
 ): Promise<{ groups: WeakPairGroup[]; stats: WeakRefinementStats }> {
   const dense = denseSettings(config, base.config, base.digest);
   const keys = refinedWeakKeys(stageScopes.refineWeak(scope, { settings, ...dense }, prepared.corpus, weakPairs));
-  const stored = await storedResult(store, keys.stats, config.reuseArtifacts, weakRefinementStatsSchema, 'weak filter statistics');
+  const stored = await storedPart(store, keys.stats, config.reuseArtifacts, weakRefinementStatsSchema, 'weak filter statistics');
   const { corpus } = files;
   if (stored) {
     const kept = parseWeakPairs(await store.get(keys.pairs), keys.pairs);
@@ -207,7 +207,7 @@ export function createRetrieverActivities(deps: { store: ArtifactStore; graphCac
           checkpoints: storedCheckpoints(store, keys),
           seed,
           startingDevScore: {
-            load: async () => (await storedResult(store, startKey, config.reuseArtifacts, z.object({ devScore: z.number() }), 'a starting dev score'))?.devScore,
+            load: async () => (await storedPart(store, startKey, config.reuseArtifacts, z.object({ devScore: z.number() }), 'a starting dev score'))?.devScore,
             save: async (devScore) => {
               await store.put(startKey, JSON.stringify({ devScore }));
             },

@@ -12,12 +12,21 @@ export { parseStoredJson };
  * activity attempt as reused, so its cost record says so.
  */
 export async function storedResult<T>(store: ArtifactStore, key: string, reuse: boolean, schema: z.ZodType<T>, what: string): Promise<T | undefined> {
+  const value = await storedPart(store, key, reuse, schema, what);
+  if (value !== undefined) markReused();
+  return value;
+}
+
+/**
+ * A stored intermediate the activity still does its work around (weak-filter statistics shared by the seeds of a
+ * system, the starting encoder's dev score shared by every training): read like `storedResult`, but the attempt is
+ * not marked reused, so its cost still counts in the stage's throughput.
+ */
+export async function storedPart<T>(store: ArtifactStore, key: string, reuse: boolean, schema: z.ZodType<T>, what: string): Promise<T | undefined> {
   if (!reuse) return undefined;
   const ref = await store.stat(key);
   if (!ref) return undefined;
-  const value = parseStoredJson(await store.get(ref), key, schema, what);
-  markReused();
-  return value;
+  return parseStoredJson(await store.get(ref), key, schema, what);
 }
 
 /**

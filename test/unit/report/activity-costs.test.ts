@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Context } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { z } from 'zod';
 import { activityCostInterceptors, markReused } from '../../../activities/activity-costs.ts';
+import { storedPart, storedResult } from '../../../activities/stored-results.ts';
 import { costPrefix } from '../../../common/artifact-keys.ts';
 import { readCostRecords } from '../../../lib/report/cost-records.ts';
 import { LocalArtifactStore, type ArtifactStore } from '../../../lib/artifact-store/index.ts';
@@ -77,6 +79,18 @@ describe('activity cost interceptor', () => {
     assert.deepEqual(records.map((r) => [r.activityId, r.reused]).sort(), [['computed', false], ['stored', true]]);
     // Outside an activity it does nothing.
     assert.doesNotThrow(() => markReused());
+  });
+
+  it('a stored result marks the attempt reused; a stored part the attempt works around does not', async () => {
+    const interceptors = [activityCostInterceptors({ store })];
+    const info = { activityType: 'trainRetriever', workflowExecution: { workflowId: 'run-stored-part', runId: 'r' } };
+    await store.put('parts/start.json', JSON.stringify({ devScore: 0.5 }));
+    const schema = z.object({ devScore: z.number() });
+    await new MockActivityEnvironment({ ...info, activityId: 'result' }, { interceptors }).run(async () => (await storedResult(store, 'parts/start.json', true, schema, 'a score'))?.devScore);
+    const part = await new MockActivityEnvironment({ ...info, activityId: 'part' }, { interceptors }).run(async () => (await storedPart(store, 'parts/start.json', true, schema, 'a score'))?.devScore);
+    assert.equal(part, 0.5);
+    const { records } = await readCostRecords(store, 'run-stored-part');
+    assert.deepEqual(records.map((r) => [r.activityId, r.reused]).sort(), [['part', false], ['result', true]]);
   });
 
   it('keeps the records of an earlier run when the same workflow id runs again', async () => {
