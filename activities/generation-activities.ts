@@ -88,6 +88,9 @@ export function createGenerationActivities(deps: GenerationDeps): GenerationActi
             if (!r) return { docId: e.doc._id, failure: 'generator returned no outcome' };
             return 'query' in r ? { docId: e.doc._id, query: r.query } : { docId: e.doc._id, failure: r.failure };
           });
+          // An attempt the server has given up on (its heartbeats stopped, another attempt took over) is cancelled
+          // through its heartbeats: it writes nothing more, so a stalled worker that wakes up does not race the new one.
+          ctx.cancellationSignal.throwIfAborted();
           await store.put(keys.part(start), toJsonl(rows));
           outcomes.push(...rows);
           clock.beat({ done: outcomes.length, total: entries.length });

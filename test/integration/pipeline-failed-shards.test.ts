@@ -16,6 +16,7 @@ import { parseDocHashes, shardDocumentIds } from '../../lib/sptar/prepare-stage.
 import type { PipelineResult } from '../../workflows/pipeline-workflow.ts';
 import { createOrchestratorWorker } from '../../workers/worker.ts';
 import { startWorkers, type LiveWorkers } from '../support/live-workers.ts';
+import { recordHistory } from '../support/record-histories.ts';
 import { serviceSettings } from '../support/services.ts';
 import { TINY_PIPELINE_CONFIG } from '../support/tiny-pipeline-config.ts';
 
@@ -102,5 +103,12 @@ describe('failed generation shards (real services)', () => {
     assert.deepEqual(regenerated.sort(), [...failedIds].sort());
     for (const w of second.weakData) assert.equal(w.shardsFailed, undefined);
     assert.equal(second.promotion?.promoted, true);
+
+    // Replay fixtures (SPTAR_RECORD_HISTORIES=1): retriever stages, a waiting generation child with rejected and
+    // accepted updates and a failed shard child, and the incremental run after it.
+    recordHistory('pipeline-failed-shard-accepted', `${runName}-1`);
+    recordHistory('generation-failed-shard-accepted', `${runName}-1/generate-sptar`);
+    recordHistory('generation-failed-shard-child', `${runName}-1/generate-sptar/shard-${FAILING_SHARD}`);
+    recordHistory('pipeline-incremental-after-missing-shards', `${runName}-2`);
   });
 });
