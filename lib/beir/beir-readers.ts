@@ -66,6 +66,27 @@ const parseRunLine: LineParser<RunRow> = (text) => {
 };
 
 export const readCorpus = (path: string, options?: RowReadOptions): RowReader<CorpusRow> => new RowReader(path, jsonLineParser(corpusRowSchema), options);
+/**
+ * A dataset's corpus as a user supplied it: rows as `readCorpus` reads them, and a document id seen on an earlier
+ * line is a bad row (failed or, with onBadRow 'skip', recorded and skipped; the first row stays), since a duplicate
+ * id would be indexed, generated for and evaluated twice. Iterate it once: the ids seen are the reader's state.
+ */
+export function readSourceCorpus(path: string, options?: RowReadOptions): RowReader<CorpusRow> {
+  const parse = jsonLineParser(corpusRowSchema);
+  const firstLine = new Map<string, number>();
+  return new RowReader(
+    path,
+    (text, lineNumber) => {
+      const row = parse(text, lineNumber);
+      if (row === undefined) return undefined;
+      const first = firstLine.get(row._id);
+      if (first !== undefined) throw new BadRowError(`document id "${row._id}" already appeared on line ${first}; document ids must be unique (remove or rename the duplicate)`);
+      firstLine.set(row._id, lineNumber);
+      return row;
+    },
+    options,
+  );
+}
 export const readQueries = (path: string, options?: RowReadOptions): RowReader<QueryRow> => new RowReader(path, jsonLineParser(queryRowSchema), options);
 export const readQrels = (path: string, options?: RowReadOptions): RowReader<QrelRow> => new RowReader(path, parseQrelLine, options);
 export const readRun = (path: string, options?: RowReadOptions): RowReader<RunRow> => new RowReader(path, parseRunLine, options);

@@ -1,4 +1,4 @@
-export { readCorpus, readQrels, readQueries, readRun, QRELS_HEADER } from './beir-readers.ts';
+export { readCorpus, readQrels, readQueries, readRun, readSourceCorpus, QRELS_HEADER } from './beir-readers.ts';
 export { loadQrels, loadQueries, loadRun, type Qrels } from './beir-loaders.ts';
 export { writeCorpus, writeQrels, writeQueries, writeRun, type RankedList } from './beir-writers.ts';
 export { RowReader, BadRowError, type RowReadOptions, type RowReadStats } from './row-reader.ts';

@@ -7,7 +7,7 @@ import { ConfigError } from '../../common/errors.ts';
 import { isPathInsideFolder } from '../../common/pipeline-config.ts';
 import type { PrepareConfig } from '../../common/stage-configs.ts';
 import { hashFile } from '../artifact-store/artifact-store.ts';
-import { LineWriter, loadQrels, loadQueries, readCorpus, writeQrels, writeQueries } from '../beir/index.ts';
+import { LineWriter, loadQrels, loadQueries, readCorpus, readSourceCorpus, writeQrels, writeQueries } from '../beir/index.ts';
 import { resolveInDataRoots, type DataRoots } from '../data-roots/data-roots.ts';
 import { makeSptarSplits } from '../splits/sptar-splits.ts';
 
@@ -148,7 +148,7 @@ export async function prepareDataset(
   const corpusOut = new LineWriter(corpusPath);
   const hashesOut = new LineWriter(hashesPath);
   const ids: string[] = [];
-  const corpusReader = readCorpus(files.corpus, readOptions('corpus'));
+  const corpusReader = readSourceCorpus(files.corpus, readOptions('corpus'));
   for await (const row of corpusReader) {
     await corpusOut.writeLine(JSON.stringify({ _id: row._id, title: row.title, text: row.text }));
     await hashesOut.writeLine(`${row._id}\t${createHash('sha256').update(`${row.title}\n${row.text}`).digest('hex')}`);

@@ -8,6 +8,7 @@ import {
   loadQueries,
   loadRun,
   readCorpus,
+  readSourceCorpus,
   readQrels,
   readRun,
   writeCorpus,
@@ -93,6 +94,21 @@ describe('BEIR corpus and queries', () => {
     assert.match(String(rejects[0]!.reason), /expected object/);
     assert.deepEqual([rejects[1]!.line, rejects[1]!.reason], [3, 'invalid UTF-8 byte sequence']);
     assert.equal(Buffer.from(String(rejects[1]!.rawBase64), 'base64').at(-3), 0xff);
+  });
+
+  it('a source corpus refuses a repeated document id, naming both lines, or skips the repeat and keeps the first', async () => {
+    await writeFile(file('dup.jsonl'), '{"_id":"a","text":"first"}\n{"_id":"b","text":"other"}\n\n{"_id":"a","text":"second"}\n');
+    await assert.rejects(collect(readSourceCorpus(file('dup.jsonl'))), {
+      name: 'DataFormatError',
+      message: /dup\.jsonl:4: document id "a" already appeared on line 1; document ids must be unique \(remove or rename the duplicate\)\. Fix the row, or read with onBadRow: 'skip'/,
+    });
+    const reader = readSourceCorpus(file('dup.jsonl'), { onBadRow: 'skip', rejectsPath: file('dup.rejects.jsonl') });
+    assert.deepEqual((await collect(reader)).map((r) => [r._id, r.text]), [['a', 'first'], ['b', 'other']]);
+    assert.deepEqual([reader.stats.rows, reader.stats.skipped], [2, 1]);
+    const [reject] = (await readFile(file('dup.rejects.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual([reject!.line, reject!.raw], [4, '{"_id":"a","text":"second"}']);
+    // The plain reader (prepared artifacts, runs) does not check ids.
+    assert.equal((await collect(readCorpus(file('dup.jsonl')))).length, 3);
   });
 
   it('round-trips queries with and without metadata', async () => {
