@@ -2,10 +2,10 @@ import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { z } from 'zod';
-import { bm25IndexKey, evaluationKeys, generationShardKeys, mergedKeptPairsKey, refilteredPairsKey, stageScopes } from '../common/artifact-keys.ts';
+import { bm25IndexKey, evaluationKeys, generationShardKeys, mergedKeptPairsKey, refilteredPairsKey, shardDocumentsKey, stageScopes } from '../common/artifact-keys.ts';
 import type { ArtifactRef } from '../common/artifact-ref.ts';
 import { ConfigError, CorruptArtifactError, DataFormatError } from '../common/errors.ts';
-import { shardResultSchema, type ShardResult } from '../common/generation-types.ts';
+import { shardResultSchema, type ShardResult, type ShardSet } from '../common/generation-types.ts';
 import type { PreparedData, SystemEvaluation } from '../common/pipeline-stages.ts';
 import { weakPairRowSchema } from '../common/retriever-types.ts';
 import type { Bm25Config } from '../common/stage-configs.ts';
@@ -17,6 +17,7 @@ import { parseJsonlRows, toJsonl } from '../lib/beir/jsonl-rows.ts';
 import { deserializeBm25Index, indexDocuments, type Bm25Index } from '../lib/bm25/index.ts';
 import { evaluateRun, perQueryJson, TEST_RUN_DEPTH, testMetrics } from '../lib/metrics/index.ts';
 import { queriesWithText, toRun } from '../lib/retrieval/dense-retrieval.ts';
+import { shardDocumentIds } from '../lib/sptar/prepare-stage.ts';
 import { filterWeakPairs } from '../lib/weak-data/index.ts';
 import { markReused } from './activity-costs.ts';
 import { pacedItems, withHeartbeatClock, type HeartbeatClock, type HeartbeatClockOptions } from './heartbeat-clock.ts';
@@ -91,16 +92,24 @@ export function createBm25Activities(deps: { store: ArtifactStore; heartbeats?: 
 
     /**
      * Earlier runs' kept pairs through the filter again with this run's index (incremental runs: the corpus may have
-     * grown, so a pair kept then may not be now). One JSONL artifact of the pairs still kept, keyed by the inputs.
+     * grown, so a pair kept then may not be now). Pairs of the documents this run augments again (`replaced`, its
+     * unlabeled shards: new, changed and earlier-missing documents) are dropped first: their queries were written for
+     * text that is gone, and must not come back when this run's query for the new text is filtered out. One JSONL
+     * artifact of the pairs still kept, keyed by the inputs.
      */
-    async refilterWeakPairs(input: { scope: string; index: ArtifactRef; topK: number; pairs: readonly ArtifactRef[] }): Promise<{ keptPairs: ArtifactRef; total: number; kept: number }> {
+    async refilterWeakPairs(input: { scope: string; index: ArtifactRef; topK: number; pairs: readonly ArtifactRef[]; replaced?: ShardSet }): Promise<{ keptPairs: ArtifactRef; total: number; kept: number; superseded: number }> {
       return onClock({ step: 'loading the index' }, async (clock) => {
         const bm25 = await loadIndex(input.index);
+        const replaced = new Set<string>();
+        for (let i = 0; i < (input.replaced?.count ?? 0); i++) {
+          for (const id of shardDocumentIds(new TextDecoder().decode(await store.get(shardDocumentsKey(input.replaced!, i))))) replaced.add(id);
+        }
         const rows = [];
         for (const ref of input.pairs) rows.push(...parseJsonlRows(await store.get(ref), ref.key, weakPairRowSchema, { error: DataFormatError, expected: WEAK_PAIRS_SHAPE }));
-        const result = await filterBeating(bm25, rows, input.topK, clock);
-        const key = refilteredPairsKey(stageScopes.refilter(input.scope, input.topK, input.index, input.pairs), input.topK);
-        return { keptPairs: await store.put(key, toJsonl(result.kept)), total: result.stats.total, kept: result.stats.kept };
+        const current = rows.filter((r) => !replaced.has(r.docId));
+        const result = await filterBeating(bm25, current, input.topK, clock);
+        const key = refilteredPairsKey(stageScopes.refilter(input.scope, input.topK, input.index, input.pairs, input.replaced ?? null), input.topK);
+        return { keptPairs: await store.put(key, toJsonl(result.kept)), total: rows.length, kept: result.stats.kept, superseded: rows.length - current.length };
       });
     },
 

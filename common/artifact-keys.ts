@@ -67,7 +67,8 @@ export const stageScopes = {
   exampleGroup: (scope: string, c: ExampleGroupConfig, prepared: PreparedData, prompt: ArtifactRef, group: readonly number[]): StageScope =>
     stageScope(scope, 'example-group', { llm: c.llm, promptTuning: c.promptTuning, group }, [prompt, prepared.sTrain, prepared.sEval, prepared.corpus, prepared.queries]),
   generate: (scope: string, system: string, settings: GenerationSettings, unlabeled: ShardSet): StageScope => stageScope(scope, 'generate', { system, settings, unlabeled }, []),
-  refilter: (scope: string, topK: number, index: ArtifactRef, pairs: readonly ArtifactRef[]): StageScope => stageScope(scope, 'weak-filter', { topK, earlierRuns: true }, [index, ...pairs]),
+  refilter: (scope: string, topK: number, index: ArtifactRef, pairs: readonly ArtifactRef[], replaced: { readonly prefix: string; readonly count: number } | null = null): StageScope =>
+    stageScope(scope, 'weak-filter', { topK, earlierRuns: true, ...(replaced ? { replaced: { prefix: replaced.prefix, count: replaced.count } } : {}) }, [index, ...pairs]),
   /**
    * `replicate` r > 0 (a further seed) and the BM25 index (when training reads it: hard negatives, the dev pool or
    * fusion) join the hash; replicate 0 without an index hashes as before they existed.

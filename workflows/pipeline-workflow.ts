@@ -227,7 +227,7 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
       for (const system of ['sptar', 'inpars'] as const) {
         const earlier = previous.keptPairs.filter((p) => p.system === system).map((p) => p.ref);
         if (earlier.length === 0) continue;
-        const again = await ml.refilterWeakPairs({ scope, index: bm25Index, topK: config.weakFilter.topK, pairs: earlier });
+        const again = await ml.refilterWeakPairs({ scope, index: bm25Index, topK: config.weakFilter.topK, pairs: earlier, replaced: prepared.unlabeled });
         refiltered.push({ system, ref: again.keptPairs });
         artifacts.push(again.keptPairs);
       }

@@ -7,6 +7,7 @@ import { after, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { LocalArtifactStore } from '../../../lib/artifact-store/index.ts';
 import { createBm25Activities } from '../../../activities/bm25-activities.ts';
+import { shardDocumentsKey } from '../../../common/artifact-keys.ts';
 import { indexDocuments } from '../../../lib/bm25/index.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'sptar-bm25-act-'));
@@ -43,6 +44,22 @@ describe('refilterWeakPairs', () => {
     // Same inputs, same key: a retry rewrites the same artifact.
     const again = await run(activities.refilterWeakPairs, { scope: 'scope', index, topK: 1, pairs: [first, second] });
     assert.deepEqual(again.keptPairs, out.keptPairs);
+  });
+
+  it('drops the earlier pairs of documents this run augments again, even those the new index would keep', async () => {
+    const index = await store.put('idx3/compact.bm25', (await indexDocuments(DOCS, { k1: 0.9, b: 0.4 })).serialize());
+    const first = await store.put('run4/kept.jsonl', row('d1', 'basalt eruption') + row('d3', 'lava sea hawaii'));
+    // This run's unlabeled shards (new and changed documents): d3 changed, d4 is new.
+    const replaced = { prefix: 'run5/unlabeled', count: 1, documents: 2 };
+    await store.put(shardDocumentsKey(replaced, 0), `${JSON.stringify(DOCS[2])}\n${JSON.stringify(DOCS[3])}\n`);
+    const out = await run(activities.refilterWeakPairs, { scope: 'scope', index, topK: 1, pairs: [first], replaced });
+    assert.deepEqual([out.total, out.superseded, out.kept], [2, 1, 1]);
+    const kept = new TextDecoder().decode(await store.get(out.keptPairs)).trim().split('\n').map((l) => (JSON.parse(l) as { docId: string }).docId);
+    assert.deepEqual(kept, ['d1']);
+    // Without the replaced documents both pairs stay (the key differs, so neither result overwrites the other).
+    const all = await run(activities.refilterWeakPairs, { scope: 'scope', index, topK: 1, pairs: [first] });
+    assert.deepEqual([all.kept, all.superseded], [2, 0]);
+    assert.notEqual(all.keptPairs.key, out.keptPairs.key);
   });
 
   it('names the artifact and line of a malformed row', async () => {
