@@ -23,4 +23,4 @@ MINILM_WHEEL_SHA256="b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c5
 # Debian's security archive keeps only the newest Chromium build, so when this exact version is gone the install
 # takes the archive's current one and says so; the installed version is recorded in .tools/chromium/.version.
 CHROMIUM_PACKAGE="chromium-headless-shell"
-CHROMIUM_VERSION="156.0.8078.114-1~deb12u1"
+CHROMIUM_VERSION="156.0.8078.129-1~deb12u1"
