@@ -67,7 +67,17 @@ export function createGenerationActivities(deps: GenerationDeps): GenerationActi
       // Checkpoint parts are named by the index of their first entry, so their order is their key order.
       const partKeys = await store.list(keys.partPrefix);
       const outcomes: OutcomeRow[] = [];
-      for (const key of partKeys) outcomes.push(...parseJsonlRows(await store.get(key), key, outcomeRowSchema, { error: CorruptArtifactError }));
+      for (const [i, key] of partKeys.entries()) {
+        try {
+          outcomes.push(...parseJsonlRows(await store.get(key), key, outcomeRowSchema, { error: CorruptArtifactError }));
+        } catch (err) {
+          if (!(err instanceof CorruptArtifactError)) throw err;
+          const later = partKeys.length - i - 1;
+          throw new CorruptArtifactError(
+            `${err.message}; delete ${key}${later > 0 ? ` and the ${later} later part${later > 1 ? 's' : ''} under ${keys.partPrefix}*` : ''}, then retry the shard (sptar retry): it generates those documents again and keeps the ${i} earlier part${i === 1 ? '' : 's'}`,
+          );
+        }
+      }
       if (outcomes.some((o, i) => o.docId !== entryId(entries[i]))) {
         throw new CorruptArtifactError(`checkpoint parts under ${keys.partPrefix}* do not match the shard's documents; delete them to restart the shard`);
       }

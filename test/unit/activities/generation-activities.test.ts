@@ -49,4 +49,56 @@ describe('generateShard', () => {
     for (const b of beats) assert.ok([0, 2, 4].includes(b.done) && b.total === 4, JSON.stringify(b));
     assert.ok(beats.some((b) => b.done === 0) && beats.filter((b) => b.done === 0).length >= 2, 'the start record is re-sent while the first batch runs');
   });
+
+  it('a malformed line in a checkpoint part stops the shard naming the part, its line and the fix; the earlier parts stay', async () => {
+    const store = new LocalArtifactStore(join(dir, 'store-corrupt'));
+    const docs = ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => ({ _id: id, title: '', text: `text of ${id}` }));
+    await store.put('shards/0.jsonl', docs.map((d) => JSON.stringify(d)).join('\n'));
+    const keys = generationShardKeys('gen', 0);
+    const generated: string[] = [];
+    const generator: QueryGenerator = {
+      batchSize: 2,
+      generate: async (batch) => {
+        generated.push(...batch.map((d) => d._id));
+        return batch.map((d) => ({ query: `query for ${d._id}` }));
+      },
+    };
+    // The first attempt loses the store as it writes its third part.
+    let storeDown = true;
+    const flaky = Object.assign(Object.create(store) as LocalArtifactStore, {
+      put: (key: string, data: Uint8Array | string) => {
+        if (storeDown && key === keys.part(4)) {
+          storeDown = false;
+          return Promise.reject(new Error('store unreachable'));
+        }
+        return store.put(key, data);
+      },
+    });
+    const activities = createGenerationActivities({ store: flaky, generatorFor: async () => generator });
+    const input: GenerateShardInput = { index: 0, shardKey: 'shards/0.jsonl', outputPrefix: 'gen', shared: {} as GenerationSettings };
+    const run = () => new MockActivityEnvironment().run(activities.generateShard, input) as ReturnType<typeof activities.generateShard>;
+    await assert.rejects(run(), /store unreachable/);
+    generated.length = 4; // the third batch's outcomes were never stored
+    assert.deepEqual(await store.list(keys.partPrefix), [keys.part(0), keys.part(2)]);
+
+    // The second part's second line is cut off (a foreign write; the store's own checksum matches it).
+    const good = new TextDecoder().decode(await store.get(keys.part(2))).trim().split('\n');
+    await store.put(keys.part(2), `${good[0]}\n{"docId":"d"\n`);
+    await assert.rejects(run(), (err: Error) => {
+      assert.equal(err.name, 'CorruptArtifactError');
+      assert.ok(err.message.startsWith(`${keys.part(2)}:2: not JSON (`), err.message);
+      assert.ok(err.message.endsWith(`); delete ${keys.part(2)}, then retry the shard (sptar retry): it generates those documents again and keeps the 1 earlier part`), err.message);
+      return true;
+    });
+    assert.deepEqual(generated, ['a', 'b', 'c', 'd'], 'nothing generated while a part is corrupt');
+    assert.ok(await store.stat(keys.part(0)), 'the earlier part is kept');
+
+    // Following the fix: only the corrupt part's documents and the rest are generated again.
+    await store.delete(keys.part(2));
+    const result = await run();
+    assert.deepEqual([result.documents, result.generated, result.reused], [6, 6, false]);
+    assert.deepEqual(generated, ['a', 'b', 'c', 'd', 'c', 'd', 'e', 'f']);
+    const queries = new TextDecoder().decode(await store.get(keys.queries)).trim().split('\n').map((l) => (JSON.parse(l) as { _id: string })._id);
+    assert.deepEqual(queries, docs.map((d) => d._id));
+  });
 });
