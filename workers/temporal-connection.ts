@@ -21,7 +21,35 @@ export function temporalConnectionOptions(settings: Settings): TemporalConnectio
   };
 }
 
+/**
+ * gRPC UNAUTHENTICATED (16) or PERMISSION_DENIED (7): the server answered and refused the credentials. grpc-js (client
+ * connections) carries the code; the worker's Rust core reports only tonic's description of it in the message.
+ */
+function refusedCredentials(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown; cause?: unknown };
+  if (e?.code === 16 || e?.code === 7) return true;
+  if (typeof e?.message === 'string' && /\b(UNAUTHENTICATED|PERMISSION_DENIED|Unauthenticated|PermissionDenied)\b|does not have valid authentication credentials|does not have permission to execute/.test(e.message)) return true;
+  return e?.cause !== undefined && e.cause !== err && refusedCredentials(e.cause);
+}
+
+/** The messages of an error and its causes, outermost first, each once. */
+function messageChain(err: unknown): string {
+  const seen: string[] = [];
+  for (let e = err as { message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (typeof e.message === 'string' && e.message !== '' && !seen.includes(e.message)) seen.push(e.message);
+  }
+  return seen.join(': ');
+}
+
 async function unreachable(settings: Settings, options: TemporalConnectionOptions, err: unknown): Promise<Error> {
+  if (refusedCredentials(err)) {
+    return new Error(
+      `Temporal at ${settings.temporalAddress} refused the credentials (${messageChain(err)}). ` +
+        (options.apiKey === undefined
+          ? 'Set TEMPORAL_API_KEY to an API key for the namespace, or give the client certificate (TEMPORAL_TLS_CLIENT_CERT_PATH / TEMPORAL_TLS_CLIENT_KEY_PATH) the cluster expects.'
+          : 'Set TEMPORAL_API_KEY to a valid key: the one given is unknown, expired or not allowed on this namespace.'),
+    );
+  }
   const at = `cannot reach Temporal at ${settings.temporalAddress} (${(err as Error).message}).`;
   const diagnosis = await diagnoseTls(settings.temporalAddress, options.tls).catch(() => undefined);
   if (diagnosis !== undefined) return new Error(`${at} ${diagnosis}`);

@@ -12,10 +12,12 @@ import { loadSettings, type Settings } from '../../workers/settings.ts';
 import { connectClient, connectWorker } from '../../workers/temporal-connection.ts';
 import { serviceSettings } from '../support/services.ts';
 import { makeTestPki, type TestPki } from '../support/test-certificates.ts';
+import { startApiKeyGateway, type ApiKeyGateway } from '../support/api-key-gateway.ts';
 import { startTlsTerminator, type TlsTerminator } from '../support/tls-terminator.ts';
 
 const plain = serviceSettings();
 const SERVER_NAME = 'temporal.sptar.test';
+const API_KEY = 'sptar-test-api-key';
 const TLS_VARIABLES = [
   'TEMPORAL_TLS',
   'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
@@ -55,6 +57,7 @@ describe('Temporal connections over TLS (TLS terminator in front of the dev serv
   let other: TestPki;
   let tls: TlsTerminator;
   let mtls: TlsTerminator;
+  let gateway: ApiKeyGateway;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sptar-tls-'));
@@ -62,10 +65,12 @@ describe('Temporal connections over TLS (TLS terminator in front of the dev serv
     other = makeTestPki(dir, 'other', SERVER_NAME);
     tls = await startTlsTerminator({ upstream: plain.temporalAddress, cert: pki.serverCert, key: pki.serverKey });
     mtls = await startTlsTerminator({ upstream: plain.temporalAddress, cert: pki.serverCert, key: pki.serverKey, clientCa: pki.caCert });
+    gateway = await startApiKeyGateway({ upstream: plain.temporalAddress, cert: pki.serverCert, key: pki.serverKey, apiKey: API_KEY });
   });
   after(async () => {
     await tls.close();
     await mtls.close();
+    await gateway.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -77,15 +82,23 @@ describe('Temporal connections over TLS (TLS terminator in front of the dev serv
     assert.ok(tls.handshakes() >= before + 2, 'both connections went through TLS handshakes');
   });
 
-  it('sends an API key over TLS (the dev server does not check it)', async () => {
-    await describeOverBothConnections(
-      settingsWith({
-        TEMPORAL_ADDRESS: tls.address,
-        TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.caCert,
-        TEMPORAL_TLS_SERVER_NAME: SERVER_NAME,
-        TEMPORAL_API_KEY: 'test-api-key',
-      }),
-    );
+  it('API key: every call of both connections carries it, and a server that checks keys refuses a missing or wrong one', async () => {
+    const base = { TEMPORAL_ADDRESS: gateway.address, TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.caCert, TEMPORAL_TLS_SERVER_NAME: SERVER_NAME };
+    await describeOverBothConnections(settingsWith({ ...base, TEMPORAL_API_KEY: API_KEY }));
+    const described = gateway.passed().filter((p) => p.endsWith('/DescribeNamespace'));
+    assert.equal(described.length, 2, 'both connections described the namespace through the key check');
+    assert.deepEqual(gateway.refused(), [], 'no call went without the key');
+
+    for (const vars of [base, { ...base, TEMPORAL_API_KEY: 'not-the-key' }]) {
+      const settings = settingsWith(vars);
+      const says = (err: Error) => {
+        assert.match(err.message, new RegExp(`^Temporal at ${gateway.address} refused the credentials \\(.*API key missing or not valid.*\\)\\. Set TEMPORAL_API_KEY`));
+        return true;
+      };
+      await assert.rejects(connectClient(settings), says);
+      await assert.rejects(connectWorker(settings), says);
+    }
+    assert.ok(gateway.refused().length >= 4, `refused ${gateway.refused().length} calls`);
   });
 
   it('without TLS settings, fails and says the server answers with TLS', async () => {
