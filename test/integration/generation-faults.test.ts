@@ -285,38 +285,35 @@ describe('generation survives faults', () => {
   // the first failure), too long for every suite run: opt in with SPTAR_LONG_FAULTS=1.
   it('the object store unreachable for 10 minutes: the run waits and completes', { skip: process.env['SPTAR_LONG_FAULTS'] !== '1' && 'set SPTAR_LONG_FAULTS=1', timeout: 40 * 60_000 }, () => outage('long-outage', 600));
 
-  it('SIGKILL of the orchestrator worker mid-run: another one finishes the run, finished shards not redone', async () => {
+  /** A run with one model worker, `fault` once a shard is done and the next is part-way: it completes, nothing finished redone. */
+  async function completesAfter(name: string, fault: () => Promise<void>): Promise<void> {
     await stopModelWorkers();
-    const callsLog = join(dir, 'orchestrator-kill.calls');
+    const callsLog = join(dir, `${name}.calls`);
     children.push(await startModelWorker(callsLog));
-    const { handle, prefix } = await start('orchestrator-kill');
-    const atKill = await waitFor(handle, (p) => p.shardsDone >= 1 && p.documentsDone >= 8);
-    orchestrator.kill('SIGKILL');
-    await exited(orchestrator);
-    // The model worker goes on with the shards it holds while no orchestrator runs.
-    await new Promise((r) => setTimeout(r, 2000));
-    orchestrator = await startOrchestrator();
+    const { handle, prefix } = await start(name);
+    const atFault = await waitFor(handle, (p) => p.shardsDone >= 1 && p.documentsDone >= 8);
+    await fault();
     const result = (await handle.result()) as GenerationResult;
     assert.equal(result.documentsDone, 24);
     assert.deepEqual(result.shardsFailed, []);
     assert.deepEqual(await assertExactlyOnce(prefix), clean);
-    assertNoFinishedWorkRedone(await callCounts(callsLog), finishedShards(atKill));
-  });
+    assertNoFinishedWorkRedone(await callCounts(callsLog), finishedShards(atFault));
+  }
 
-  it('SIGKILL of the Temporal server mid-run: the run completes from its persisted state, finished shards not redone', async () => {
-    await stopModelWorkers();
-    const callsLog = join(dir, 'temporal-kill.calls');
-    children.push(await startModelWorker(callsLog));
-    const { handle, prefix } = await start('temporal-kill');
-    const atKill = await waitFor(handle, (p) => p.shardsDone >= 1 && p.documentsDone >= 8);
-    await signalTemporal('SIGKILL');
-    services('start', 'temporal');
-    const result = (await handle.result()) as GenerationResult;
-    assert.equal(result.documentsDone, 24);
-    assert.deepEqual(result.shardsFailed, []);
-    assert.deepEqual(await assertExactlyOnce(prefix), clean);
-    assertNoFinishedWorkRedone(await callCounts(callsLog), finishedShards(atKill));
-  });
+  it('SIGKILL of the orchestrator worker mid-run: another one finishes the run, finished shards not redone', () =>
+    completesAfter('orchestrator-kill', async () => {
+      orchestrator.kill('SIGKILL');
+      await exited(orchestrator);
+      // The model worker goes on with the shards it holds while no orchestrator runs.
+      await new Promise((r) => setTimeout(r, 2000));
+      orchestrator = await startOrchestrator();
+    }));
+
+  it('SIGKILL of the Temporal server mid-run: the run completes from its persisted state, finished shards not redone', () =>
+    completesAfter('temporal-kill', async () => {
+      await signalTemporal('SIGKILL');
+      services('start', 'temporal');
+    }));
 
   it('a model worker that stalls past its heartbeat timeout and then goes on, beside the attempt that replaced it: one outcome per document', async () => {
     await stopModelWorkers();

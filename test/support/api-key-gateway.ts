@@ -9,6 +9,7 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { Socket } from 'node:net';
+import { listenOnLoopback } from './loopback-listen.ts';
 
 /** A listening API-key gateway and what it has seen. */
 export interface ApiKeyGateway {
@@ -47,7 +48,7 @@ function forwarded(headers: IncomingHttpHeaders, keep: readonly string[]): Outgo
  * are relayed), so a call without the key, or with another, gets gRPC status 16 (UNAUTHENTICATED) and never reaches
  * the server.
  */
-export function startApiKeyGateway(options: ApiKeyGatewayOptions): Promise<ApiKeyGateway> {
+export async function startApiKeyGateway(options: ApiKeyGatewayOptions): Promise<ApiKeyGateway> {
   const passed: string[] = [];
   const refused: string[] = [];
   const sockets = new Set<Socket>();
@@ -92,21 +93,9 @@ export function startApiKeyGateway(options: ApiKeyGatewayOptions): Promise<ApiKe
     });
   });
 
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      resolve({
-        address: `127.0.0.1:${port}`,
-        passed: () => passed,
-        refused: () => refused,
-        close: () =>
-          new Promise<void>((done) => {
-            upstream?.destroy();
-            for (const s of sockets) s.destroy();
-            server.close(() => done());
-          }),
-      });
-    });
+  const listening = await listenOnLoopback(server, () => {
+    upstream?.destroy();
+    for (const s of sockets) s.destroy();
   });
+  return { ...listening, passed: () => passed, refused: () => refused };
 }

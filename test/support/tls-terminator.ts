@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { createServer, type TLSSocket } from 'node:tls';
 import { splitAddress } from '../../workers/temporal-tls-diagnosis.ts';
+import { listenOnLoopback } from './loopback-listen.ts';
 
 /** A listening TLS terminator and what it has seen. */
 export interface TlsTerminator {
@@ -25,7 +26,7 @@ export interface TlsTerminatorOptions {
  * the handshake (ALPN h2, and the client certificate when required) happens here, and the decrypted bytes go on
  * unchanged to the upstream server, which answers every RPC itself.
  */
-export function startTlsTerminator(options: TlsTerminatorOptions): Promise<TlsTerminator> {
+export async function startTlsTerminator(options: TlsTerminatorOptions): Promise<TlsTerminator> {
   const upstream = splitAddress(options.upstream);
   const sockets = new Set<Socket>();
   let handshakes = 0;
@@ -53,19 +54,8 @@ export function startTlsTerminator(options: TlsTerminatorOptions): Promise<TlsTe
   );
   // A refused handshake is what some tests provoke; the client reports it.
   server.on('tlsClientError', () => undefined);
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      resolve({
-        address: `127.0.0.1:${port}`,
-        handshakes: () => handshakes,
-        close: () =>
-          new Promise<void>((done) => {
-            for (const s of sockets) s.destroy();
-            server.close(() => done());
-          }),
-      });
-    });
+  const listening = await listenOnLoopback(server, () => {
+    for (const s of sockets) s.destroy();
   });
+  return { ...listening, handshakes: () => handshakes };
 }
