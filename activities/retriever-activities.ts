@@ -13,7 +13,7 @@ import { loadQrels, loadQueries, loadRun, writeRun } from '../lib/beir/index.ts'
 import { toJsonl } from '../lib/beir/jsonl-rows.ts';
 import { deserializeBm25Index } from '../lib/bm25/index.ts';
 import { perQueryJson, TEST_RUN_DEPTH } from '../lib/metrics/index.ts';
-import { loadEncoder, trainedWeights, type EncoderSource, type LoadedEncoder } from '../lib/models/encoder-source.ts';
+import { encoderPrecision, loadEncoder, precisionKey, trainedWeights, type EncoderSource, type LoadedEncoder } from '../lib/models/encoder-source.ts';
 import { encodeCorpus } from '../lib/retrieval/dense-retrieval.ts';
 import { deserializeEmbeddings, serializeEmbeddings } from '../lib/retrieval/embedding-matrix-file.ts';
 import { DenseEncoder } from '../lib/sptar/dense-encoder.ts';
@@ -118,7 +118,7 @@ async function refinedWeakStage(
   try {
     let denseInputs: RefinementInputs['dense'];
     if (settings.denseTopK !== null) {
-      encoder = await DenseEncoder.open(base.weights, base.config, base.tokenizer, dense.maxLength, { cacheDir: graphCacheDir });
+      encoder = await DenseEncoder.open(base.weights, base.config, base.tokenizer, dense.maxLength, { cacheDir: graphCacheDir }, { precision: encoderPrecision(config) });
       const embeddingsKey = corpusEmbeddingsKey(stageScopes.corpusEmbeddings(scope, dense, prepared.corpus));
       const storedEmbeddings = config.reuseArtifacts ? await store.stat(embeddingsKey) : undefined;
       let matrix = storedEmbeddings && deserializeEmbeddings(await store.get(storedEmbeddings), embeddingsKey);
@@ -193,7 +193,7 @@ export function createRetrieverActivities(deps: { store: ArtifactStore; graphCac
         // Every system and replicate starts from the same encoder on the same dev split: its dev search runs once.
         const { devQueries, devFraction, devCorpusSize, devCandidates, maxSequenceLength } = r;
         const startKey = devStartKey(
-          stageScopes.devStart(scope, { encoder: base.digest, devQueries, devFraction, devCorpusSize, devCandidates, maxSequenceLength, seed: config.seed }, [
+          stageScopes.devStart(scope, { encoder: base.digest, devQueries, devFraction, devCorpusSize, devCandidates, maxSequenceLength, seed: config.seed, ...precisionKey(config) }, [
             prepared.corpus,
             prepared.queries,
             prepared.sTrain,

@@ -85,8 +85,10 @@ export const stageScopes = {
     stageScope(
       scope,
       'train-retriever',
-      // The checkpoint cadence does not change what is trained: left out (canonicalJson drops undefined fields).
-      { retriever: { ...c.retriever, checkpointEverySteps: undefined }, seed: c.seed, encoder: encoderDigest, system, ...(extra.replicate ? { replicate: extra.replicate } : {}) },
+      // The checkpoint cadence does not change what is trained: left out (canonicalJson drops undefined fields). The
+      // inference precision selects epochs through the dev search: it joins the hash when int8, so fp32 hashes as
+      // before the setting existed.
+      { retriever: { ...c.retriever, checkpointEverySteps: undefined, inferencePrecision: c.retriever.inferencePrecision === 'int8' ? 'int8' : undefined }, seed: c.seed, encoder: encoderDigest, system, ...(extra.replicate ? { replicate: extra.replicate } : {}) },
       [prepared.corpus, prepared.queries, prepared.sTrain, prepared.sEval, ...weakPairs, ...(extra.index ? [extra.index] : [])],
     ),
   /** The starting encoder's dev score: `settings` name the encoder and what draws the dev split. */

@@ -334,6 +334,12 @@ export const pipelineConfigSchema = z
           .positive()
           .default(20)
           .describe('Factor on the query-document cosine similarities before the softmax cross-entropy over in-batch negatives (an inverse temperature)'),
+        inferencePrecision: z
+          .enum(['fp32', 'int8'])
+          .default('fp32')
+          .describe(
+            "Arithmetic of the encoder's Linear layers when it only encodes (test evaluation, the dense weak filter, the dev search of each epoch): 'fp32' float throughout; 'int8' weights quantized per output channel and inputs per tensor at run time (embeddings, LayerNorm, softmax and pooling stay float32); training always computes in float32",
+          ),
         maxSequenceLength: z
           .number()
           .int()

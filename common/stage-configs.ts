@@ -17,7 +17,8 @@ export type RetrieverConfig = Pick<PipelineConfig, 'retriever' | 'seed' | 'encod
   readonly weakFilter?: Pick<PipelineConfig['weakFilter'], 'maxOverlap' | 'maxSpanShare' | 'denseTopK'>;
 };
 export type DenseEvaluationConfig = Pick<PipelineConfig, 'encoder' | 'reuseArtifacts'> & {
-  readonly retriever: Pick<PipelineConfig['retriever'], 'maxSequenceLength'>;
+  /** inferencePrecision optional: a slice recorded before it existed (a replayed workflow's input) still reads. */
+  readonly retriever: Pick<PipelineConfig['retriever'], 'maxSequenceLength'> & Partial<Pick<PipelineConfig['retriever'], 'inferencePrecision'>>;
 };
 
 export function stageConfigs(c: PipelineConfig) {
@@ -33,6 +34,10 @@ export function stageConfigs(c: PipelineConfig) {
       reuseArtifacts: c.reuseArtifacts,
       weakFilter: { maxOverlap: c.weakFilter.maxOverlap, maxSpanShare: c.weakFilter.maxSpanShare, denseTopK: c.weakFilter.denseTopK },
     } satisfies RetrieverConfig,
-    denseEvaluation: { encoder: c.encoder, reuseArtifacts: c.reuseArtifacts, retriever: { maxSequenceLength: c.retriever.maxSequenceLength } } satisfies DenseEvaluationConfig,
+    denseEvaluation: {
+      encoder: c.encoder,
+      reuseArtifacts: c.reuseArtifacts,
+      retriever: { maxSequenceLength: c.retriever.maxSequenceLength, inferencePrecision: c.retriever.inferencePrecision },
+    } satisfies DenseEvaluationConfig,
   };
 }

@@ -4,9 +4,10 @@ import { appendGradients } from '../onnx/autodiff.ts';
 import { GraphBuilder, type Value } from '../onnx/graph-builder.ts';
 import * as layers from '../onnx/layers.ts';
 import * as op from '../onnx/ops.ts';
-import { bertPooled, bertPrefix } from './bert.ts';
+import { quantizeLinearWeight } from '../onnx/quantize.ts';
+import { bertPooled, bertPrefix, type BertLinear } from './bert.ts';
 import type { BertConfig, WeightMap } from './model-config.ts';
-import { initializerWeights, inputWeights, type FloatType } from './weight-source.ts';
+import { initializerWeights, inputWeights, type FloatType, type WeightSource } from './weight-source.ts';
 
 export const ENCODER_NAMES = {
   inputIds: 'input_ids',
@@ -21,21 +22,53 @@ export const ENCODER_NAMES = {
   grad: (weight: string) => `grad.${weight}`,
 } as const;
 
+/** Arithmetic of the encoder's Linear layers at inference: float, or int8 weights with dynamically quantized inputs. */
+export type EncoderPrecision = 'fp32' | 'int8';
+
 export interface EncoderGraphOptions {
   readonly dtype?: FloatType;
   readonly normalize?: boolean;
+  /**
+   * 'int8': every Linear layer of the transformer blocks gets its weight quantized per output channel (symmetric
+   * int8) when the graph is built and its input per tensor at run time (uint8); embeddings, LayerNorm, softmax,
+   * GELU and pooling stay float32. Absent or 'fp32': float throughout. int8 needs dtype float32.
+   */
+  readonly precision?: EncoderPrecision;
+  /** float32 only: onnxruntime's LayerNormalization and Gelu kernels instead of the same maths in primitives. */
+  readonly fusedKernels?: boolean;
+  /** How int8 Linear layers are written into the graph (default 'fused'; see layers.int8Linear). */
+  readonly int8Form?: layers.Int8LinearForm;
+}
+
+/** Linear layers whose weights are quantized to int8 as the graph is built (the float weights stay out of it). */
+function int8Linears(b: GraphBuilder, weights: WeightMap, w: WeightSource, form: layers.Int8LinearForm): BertLinear {
+  return (x, name, out, inp) => {
+    const weight = weights.get(`${name}.weight`);
+    if (!weight || weight.dims[0] !== out || weight.dims[1] !== inp) throw new Error(`int8 encoder: weight "${name}.weight" is missing or not [${out}, ${inp}].`);
+    const q = quantizeLinearWeight(weight.data, out, inp);
+    const int8: layers.Int8LinearWeights = {
+      weight: b.initializer(`${name}.weight.int8`, 'int8', [inp, out], q.data),
+      scales: b.initializer(`${name}.weight.scale`, 'float32', [out], q.scales),
+      bias: w.get(`${name}.bias`, [out]),
+    };
+    return layers.int8Linear(b, x, int8, form);
+  };
 }
 
 /** input_ids, attention_mask, token_type_ids [batch, seq] -> sentence_embedding [batch, hidden]. */
 export function buildEncoderGraph(weights: WeightMap, cfg: BertConfig, options: EncoderGraphOptions = {}): GraphBuilder {
   const dtype = options.dtype ?? 'float32';
-  const b = new GraphBuilder('bert_encoder');
+  const int8 = options.precision === 'int8';
+  if (int8 && dtype !== 'float32') throw new Error(`An int8 encoder graph computes in float32 around its int8 layers; dtype ${dtype} was asked for.`);
+  const b = new GraphBuilder(int8 ? 'bert_encoder_int8' : 'bert_encoder');
   const w = initializerWeights(b, weights, dtype);
   const N = ENCODER_NAMES;
   const inputIds = b.input(N.inputIds, 'int64', ['batch', 'seq']);
   const attentionMask = b.input(N.attentionMask, 'int64', ['batch', 'seq']);
   const tokenTypeIds = b.input(N.tokenTypeIds, 'int64', ['batch', 'seq']);
-  const pooled = bertPooled(b, w, cfg, bertPrefix(weights), { inputIds, attentionMask, tokenTypeIds });
+  const linear = int8 ? int8Linears(b, weights, w, options.int8Form ?? 'fused') : undefined;
+  const fused = options.fusedKernels === true && dtype === 'float32';
+  const pooled = bertPooled(b, w, cfg, bertPrefix(weights), { inputIds, attentionMask, tokenTypeIds }, { ...(linear ? { linear } : {}), fused });
   b.output(options.normalize ? layers.l2Normalize(b, pooled) : pooled, N.embedding);
   return b;
 }

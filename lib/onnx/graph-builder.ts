@@ -4,7 +4,8 @@ import onnxProto from 'onnx-proto';
 
 const { onnx } = onnxProto;
 
-export type DType = 'float32' | 'float64' | 'int64' | 'bool';
+/** int8, uint8 and int32 carry quantized tensors (int8 inference graphs); they are never on a differentiated path. */
+export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'int8' | 'uint8' | 'bool';
 /** A known size, a symbolic name (same name = same size at run time), or null when unknown. */
 export type Dim = number | string | null;
 export type Shape = readonly Dim[];
@@ -15,7 +16,7 @@ export interface Value {
   readonly shape: Shape;
 }
 
-type TensorData = Float32Array | Float64Array | BigInt64Array | Uint8Array;
+type TensorData = Float32Array | Float64Array | BigInt64Array | Int32Array | Int8Array | Uint8Array;
 
 type Attr =
   | { readonly kind: 'int'; readonly value: number }
@@ -30,6 +31,8 @@ export interface NodeRecord {
   readonly attrs: Readonly<Record<string, Attr>>;
   /** Builder-level facts a VJP needs that are not ONNX attributes (e.g. a constant exponent). */
   readonly meta: Readonly<Record<string, unknown>>;
+  /** Operator set domain: absent for standard ONNX ops, 'com.microsoft' for onnxruntime's contrib ops. */
+  readonly domain?: string;
 }
 
 interface InitializerRecord {
@@ -40,17 +43,28 @@ interface InitializerRecord {
 
 export const int = (value: number): Attr => ({ kind: 'int', value });
 export const ints = (value: readonly number[]): Attr => ({ kind: 'ints', value });
+export const float = (value: number): Attr => ({ kind: 'float', value });
 
 const OPSET_VERSION = 17;
 // onnx-proto 8 knows IR version 8 (opset <= 17 per the ONNX versioning table); onnxruntime 1.30 accepts it.
 const IR_VERSION = 8;
+/** onnxruntime's contrib operator set (version 1), imported only by graphs that use one of its ops. */
+export const MS_DOMAIN = 'com.microsoft';
 
 const ELEM_TYPE: Record<DType, number> = {
   float32: onnx.TensorProto.DataType.FLOAT,
   float64: onnx.TensorProto.DataType.DOUBLE,
   int64: onnx.TensorProto.DataType.INT64,
+  int32: onnx.TensorProto.DataType.INT32,
+  int8: onnx.TensorProto.DataType.INT8,
+  uint8: onnx.TensorProto.DataType.UINT8,
   bool: onnx.TensorProto.DataType.BOOL,
 };
+
+/** The TensorProto element type code of a dtype (Cast's `to` attribute). */
+export function elemTypeOf(dtype: DType): number {
+  return ELEM_TYPE[dtype];
+}
 
 export function isFloat(dtype: DType): boolean {
   return dtype === 'float32' || dtype === 'float64';
@@ -64,6 +78,12 @@ function typedArrayFor(dtype: DType, values: readonly number[]): TensorData {
       return Float64Array.from(values);
     case 'int64':
       return BigInt64Array.from(values.map((v) => BigInt(v)));
+    case 'int32':
+      return Int32Array.from(values);
+    case 'int8':
+      return Int8Array.from(values);
+    case 'uint8':
+      return Uint8Array.from(values);
     case 'bool':
       return Uint8Array.from(values.map((v) => (v ? 1 : 0)));
   }
@@ -81,6 +101,11 @@ function dtypeMatches(dtype: DType, data: TensorData): boolean {
       return data instanceof Float64Array;
     case 'int64':
       return data instanceof BigInt64Array;
+    case 'int32':
+      return data instanceof Int32Array;
+    case 'int8':
+      return data instanceof Int8Array;
+    case 'uint8':
     case 'bool':
       return data instanceof Uint8Array;
   }
@@ -183,6 +208,21 @@ export class GraphBuilder {
     return output;
   }
 
+  /**
+   * Record one node with several outputs (e.g. DynamicQuantizeLinear's data, scale and zero point), or one from
+   * another operator set domain (onnxruntime's contrib ops).
+   */
+  nodeOutputs(
+    opType: string,
+    inputs: readonly Value[],
+    outs: readonly { dtype: DType; shape: Shape }[],
+    options: { attrs?: Record<string, Attr>; domain?: string } = {},
+  ): Value[] {
+    const outputs = outs.map((o): Value => ({ name: this.fresh(opType.toLowerCase()), dtype: o.dtype, shape: [...o.shape] }));
+    this.nodes.push({ opType, inputs: [...inputs], outputs, attrs: options.attrs ?? {}, meta: {}, ...(options.domain ? { domain: options.domain } : {}) });
+    return outputs;
+  }
+
   /** Expose a value as a graph output under `name` (an Identity node renames it when needed). */
   output(value: Value, name?: string): Value {
     let exposed = value;
@@ -257,6 +297,7 @@ export class GraphBuilder {
           {
             name: `${n.opType}_${i}`,
             opType: n.opType,
+            ...(n.domain ? { domain: n.domain } : {}),
             input: n.inputs.map(nameOf),
             output: n.outputs.map(nameOf),
             attribute: Object.entries(n.attrs).map(([k, a]) => attrProto(k, a)),
@@ -267,7 +308,7 @@ export class GraphBuilder {
     return onnx.ModelProto.create({
       irVersion: IR_VERSION,
       producerName: 'sptar-graph-builder',
-      opsetImport: [{ domain: '', version: OPSET_VERSION }],
+      opsetImport: [{ domain: '', version: OPSET_VERSION }, ...(this.nodes.some((n) => n.domain === MS_DOMAIN) ? [{ domain: MS_DOMAIN, version: 1 }] : [])],
       graph,
     });
   }

@@ -165,3 +165,28 @@ export function labelLogProb(b: GraphBuilder, logits: Value, labels: Value, voca
   const oneHot = op.cast(b, op.equal(b, op.unsqueeze(b, labels, [-1]), vocab), logits.dtype);
   return op.reduceSum(b, op.mul(b, logp, oneHot), [-1], false);
 }
+
+/** A Linear layer's weight quantized to int8 [in, out] with one float32 scale per output channel. */
+export interface Int8LinearWeights {
+  readonly weight: Value;
+  readonly scales: Value;
+  readonly bias?: Value;
+}
+
+/**
+ * How the int8 Linear is expressed: 'fused' as onnxruntime's contrib DynamicQuantizeMatMul node, 'standard' as
+ * standard ONNX ops (DynamicQuantizeLinear, MatMulInteger, Cast, Mul by activation scale x weight scales, Add).
+ */
+export type Int8LinearForm = 'fused' | 'standard';
+
+/**
+ * y ~ x W^T (+ bias) with W int8 per output channel and x quantized to uint8 per tensor at run time (its range,
+ * widened to include 0, over 255 steps); accumulation is exact in int32, the result float32.
+ */
+export function int8Linear(b: GraphBuilder, x: Value, w: Int8LinearWeights, form: Int8LinearForm = 'fused'): Value {
+  if (form === 'fused') return op.dynamicQuantizeMatMul(b, x, w.weight, w.scales, w.bias);
+  const q = op.dynamicQuantizeLinear(b, x);
+  const acc = op.cast(b, op.matMulInteger(b, q.data, w.weight, q.zeroPoint), 'float32');
+  const y = op.mul(b, acc, op.mul(b, q.scale, w.scales));
+  return w.bias ? op.add(b, y, w.bias) : y;
+}

@@ -1,6 +1,6 @@
 // Standard ONNX ops as builder helpers: each records one node and infers its output dtype and shape (known
 // sizes, symbolic names or null) so later helpers and the VJPs can reason about broadcasting statically.
-import { int, ints, type DType, type Dim, type GraphBuilder, type Shape, type Value } from './graph-builder.ts';
+import { elemTypeOf, float, int, ints, MS_DOMAIN, type DType, type Dim, type GraphBuilder, type Shape, type Value } from './graph-builder.ts';
 
 function normalizeAxis(axis: number, rank: number, where: string): number {
   const a = axis < 0 ? axis + rank : axis;
@@ -206,10 +206,8 @@ export function where(b: GraphBuilder, cond: Value, x: Value, y: Value): Value {
   return b.node('Where', [cond, x, y], { dtype: x.dtype, shape: broadcastShape(cond.shape, broadcastShape(x.shape, y.shape)) });
 }
 
-const ONNX_DTYPE_CODE: Record<DType, number> = { float32: 1, float64: 11, int64: 7, bool: 9 };
-
 export function cast(b: GraphBuilder, x: Value, to: DType): Value {
-  return b.node('Cast', [x], { dtype: to, shape: x.shape }, { to: int(ONNX_DTYPE_CODE[to]) });
+  return b.node('Cast', [x], { dtype: to, shape: x.shape }, { to: int(elemTypeOf(to)) });
 }
 
 export function unsqueeze(b: GraphBuilder, x: Value, axes: readonly number[]): Value {
@@ -279,4 +277,83 @@ export function max(b: GraphBuilder, x: Value, y: Value): Value {
 
 export function nonZero(b: GraphBuilder, x: Value): Value {
   return b.node('NonZero', [x], { dtype: 'int64', shape: [x.shape.length, null] });
+}
+
+// Quantized inference ops (the int8 encoder): never on a differentiated path, so they have no VJP.
+
+/**
+ * DynamicQuantizeLinear: float32 x to uint8 with one scale and zero point for the whole tensor, both computed at
+ * run time from x's range (widened to include 0): scale = (max - min) / 255, zeroPoint = round(-min / scale).
+ */
+export function dynamicQuantizeLinear(b: GraphBuilder, x: Value): { data: Value; scale: Value; zeroPoint: Value } {
+  if (x.dtype !== 'float32') throw new Error(`DynamicQuantizeLinear needs a float32 tensor but "${x.name}" is ${x.dtype}.`);
+  const [data, scale, zeroPoint] = b.nodeOutputs('DynamicQuantizeLinear', [x], [
+    { dtype: 'uint8', shape: x.shape },
+    { dtype: 'float32', shape: [] },
+    { dtype: 'uint8', shape: [] },
+  ]);
+  return { data: data!, scale: scale!, zeroPoint: zeroPoint! };
+}
+
+function integerMatmulShape(a: Value, w: Value, op: string): Dim[] {
+  if (w.shape.length !== 2) throw new Error(`${op}: the weight "${w.name}" must be a [in, out] matrix.`);
+  const k = a.shape[a.shape.length - 1] ?? null;
+  if (typeof k === 'number' && typeof w.shape[0] === 'number' && k !== w.shape[0]) {
+    throw new Error(`${op}: inner sizes differ ("${a.name}" has ${k} columns, "${w.name}" has ${w.shape[0]} rows).`);
+  }
+  return [...a.shape.slice(0, -1), w.shape[1] ?? null];
+}
+
+/** MatMulInteger: uint8 a (minus its zero point) times int8 w [in, out] (zero point 0), accumulated in int32. */
+export function matMulInteger(b: GraphBuilder, a: Value, w: Value, aZeroPoint: Value): Value {
+  if (a.dtype !== 'uint8' || w.dtype !== 'int8' || aZeroPoint.dtype !== 'uint8') {
+    throw new Error(`MatMulInteger: expected uint8 "${a.name}", int8 "${w.name}" and a uint8 zero point, got ${a.dtype}, ${w.dtype}, ${aZeroPoint.dtype}.`);
+  }
+  return b.node('MatMulInteger', [a, w, aZeroPoint], { dtype: 'int32', shape: integerMatmulShape(a, w, 'MatMulInteger') });
+}
+
+/**
+ * onnxruntime's contrib DynamicQuantizeMatMul: float32 a quantized to uint8 per tensor at run time, times int8 w
+ * [in, out] with one float32 scale per output column (zero point 0), dequantized, plus an optional bias [out].
+ */
+export function dynamicQuantizeMatMul(b: GraphBuilder, a: Value, w: Value, wScale: Value, bias?: Value): Value {
+  if (a.dtype !== 'float32' || w.dtype !== 'int8' || wScale.dtype !== 'float32') {
+    throw new Error(`DynamicQuantizeMatMul: expected float32 "${a.name}", int8 "${w.name}" and float32 scales, got ${a.dtype}, ${w.dtype}, ${wScale.dtype}.`);
+  }
+  // Inputs: A, B, b_scale, b_zero_point (optional, left empty: symmetric weights), bias (optional).
+  const none: Value = { name: '', dtype: 'int8', shape: [] };
+  const inputs = bias ? [a, w, wScale, none, bias] : [a, w, wScale];
+  const [y] = b.nodeOutputs('DynamicQuantizeMatMul', inputs, [{ dtype: 'float32', shape: integerMatmulShape(a, w, 'DynamicQuantizeMatMul') }], { domain: MS_DOMAIN });
+  return y!;
+}
+
+// Fused inference kernels (forward-only graphs such as the serving encoder): no VJP, so never in a training graph.
+
+/** ONNX LayerNormalization (opset 17) over the last axis: (x - mean) / sqrt(var + eps) * gamma + beta. */
+export function layerNormalization(b: GraphBuilder, x: Value, gamma: Value, beta: Value, eps: number): Value {
+  checkFloat(x, 'LayerNormalization');
+  checkSameDtype(x, gamma, 'LayerNormalization');
+  checkSameDtype(x, beta, 'LayerNormalization');
+  return b.node('LayerNormalization', [x, gamma, beta], { dtype: x.dtype, shape: x.shape }, { axis: int(-1), epsilon: float(eps) });
+}
+
+/** onnxruntime's contrib Gelu (exact erf form, float32): x * (1 + erf(x / sqrt 2)) / 2. */
+export function gelu(b: GraphBuilder, x: Value): Value {
+  if (x.dtype !== 'float32') throw new Error(`Gelu needs a float32 tensor but "${x.name}" is ${x.dtype}.`);
+  const [y] = b.nodeOutputs('Gelu', [x], [{ dtype: x.dtype, shape: x.shape }], { domain: MS_DOMAIN });
+  return y!;
+}
+
+/**
+ * onnxruntime's contrib MultiHeadAttention (float32), for self-attention without a cache: q, k, v [batch, seq,
+ * heads*headDim] (unsplit), keyMask int32 [batch, seq] (1 attend, 0 padding). softmax(q k^T / sqrt(headDim) + mask)
+ * v per head, returned as [batch, seq, heads*headDim].
+ */
+export function multiHeadAttention(b: GraphBuilder, q: Value, k: Value, v: Value, keyMask: Value, numHeads: number): Value {
+  checkSameDtype(q, k, 'MultiHeadAttention');
+  checkSameDtype(q, v, 'MultiHeadAttention');
+  if (q.dtype !== 'float32' || keyMask.dtype !== 'int32') throw new Error(`MultiHeadAttention: expected float32 q, k, v and an int32 mask, got ${q.dtype} and ${keyMask.dtype}.`);
+  const none: Value = { name: '', dtype: 'float32', shape: [] };
+  const [y] = b.nodeOutputs('MultiHeadAttention', [q, k, v, none, keyMask], [{ dtype: 'float32', shape: q.shape }], { domain: MS_DOMAIN, attrs: { num_heads: int(numHeads) } });
+  return y!;
 }

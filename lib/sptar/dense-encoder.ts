@@ -1,13 +1,23 @@
 // The dense retriever's encoder: mean-pooled, L2-normalised sentence embeddings (cosine = dot product), and the
 // in-batch-negatives training step with gradients for every encoder weight, both on the ONNX engine.
-import { ENCODER_NAMES } from '../models/encoder-graphs.ts';
+import { ENCODER_NAMES, type EncoderPrecision } from '../models/encoder-graphs.ts';
 import type { BertConfig, WeightMap, WeightTensor } from '../models/model-config.ts';
 import { openEncoderSession, openEncoderTrainingSession, type SessionPlace } from '../models/model-sessions.ts';
 import { hostTensor, type ModelSession } from '../onnx/session.ts';
-import { encodeBertBatch } from '../tokenizers/bert-batch-encoding.ts';
+import { bertRows, encodeBertBatch, packBertRows } from '../tokenizers/bert-batch-encoding.ts';
 import type { TextTokenizer } from '../tokenizers/text-tokenizer.ts';
 
 const toInt64 = (a: Int32Array) => BigInt64Array.from(a, (v) => BigInt(v));
+
+export interface DenseEncoderOptions {
+  /** 'fp32' (default) or 'int8' Linear layers (see EncoderGraphOptions.precision). */
+  readonly precision?: EncoderPrecision;
+  /**
+   * onnxruntime's fused LayerNormalization, Gelu and MultiHeadAttention kernels (default true); false writes the
+   * same maths in primitives, as the training graph does (benchmarks compare the two).
+   */
+  readonly fusedKernels?: boolean;
+}
 
 export class DenseEncoder {
   private constructor(
@@ -17,24 +27,43 @@ export class DenseEncoder {
     private readonly maxLength: number,
   ) {}
 
-  /** The session runs in a worker thread unless `place.worker` is false, so encoding never stalls heartbeats. */
-  static async open(weights: WeightMap, cfg: BertConfig, tokenizer: TextTokenizer, maxLength: number, place: SessionPlace = {}): Promise<DenseEncoder> {
-    const session = await openEncoderSession(weights, cfg, { normalize: true }, { worker: true, ...place });
+  /**
+   * The session runs in a worker thread unless `place.worker` is false, so encoding never stalls heartbeats.
+   * `precision` 'int8' quantizes the Linear layers' weights per output channel as the graph is built and their
+   * inputs per tensor at run time (inference only; training always computes in float32).
+   */
+  static async open(weights: WeightMap, cfg: BertConfig, tokenizer: TextTokenizer, maxLength: number, place: SessionPlace = {}, options: DenseEncoderOptions = {}): Promise<DenseEncoder> {
+    const precision = options.precision ?? 'fp32';
+    const graph = { normalize: true, fusedKernels: options.fusedKernels ?? true, ...(precision === 'int8' ? { precision } : {}) };
+    const session = await openEncoderSession(weights, cfg, graph, { worker: true, ...place });
     return new DenseEncoder(session, tokenizer, cfg.hiddenSize, maxLength);
   }
 
-  /** Row-major [texts.length, dim] unit vectors. Batches are small so no single run blocks for long. */
+  /**
+   * Row-major [texts.length, dim] unit vectors, in the order of `texts`. The texts are encoded in batches of
+   * similar token length (sorted by it), so little of a batch is padding; batches are small so no single run
+   * blocks for long. `onBatch` gets the count of texts encoded so far.
+   */
   async encode(texts: readonly string[], batchSize = 32, onBatch?: (done: number) => void): Promise<Float32Array> {
     const out = new Float32Array(texts.length * this.dim);
+    const rows = bertRows(this.tokenizer, texts, this.maxLength);
+    // Stable: texts of equal length keep their order.
+    const order = [...rows.keys()].sort((a, b) => rows[a]!.length - rows[b]!.length);
     for (let i = 0; i < texts.length; i += batchSize) {
-      const batch = encodeBertBatch(this.tokenizer, texts.slice(i, i + batchSize), { maxLength: this.maxLength });
+      const members = order.slice(i, i + batchSize);
+      const batch = packBertRows(
+        members.map((m) => rows[m]!),
+        this.tokenizer.special.pad!,
+        { maxLength: this.maxLength },
+      );
       const dims = [batch.batchSize, batch.seqLen];
       const res = await this.session.run({
         [ENCODER_NAMES.inputIds]: hostTensor('int64', dims, toInt64(batch.inputIds)),
         [ENCODER_NAMES.attentionMask]: hostTensor('int64', dims, toInt64(batch.attentionMask)),
         [ENCODER_NAMES.tokenTypeIds]: hostTensor('int64', dims, toInt64(batch.tokenTypeIds)),
       });
-      out.set(res[ENCODER_NAMES.embedding]!.data as Float32Array, i * this.dim);
+      const vectors = res[ENCODER_NAMES.embedding]!.data as Float32Array;
+      members.forEach((m, j) => out.set(vectors.subarray(j * this.dim, (j + 1) * this.dim), m * this.dim));
       onBatch?.(Math.min(texts.length, i + batchSize));
     }
     return out;

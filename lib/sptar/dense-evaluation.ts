@@ -7,7 +7,7 @@ import type { DenseEvaluationConfig } from '../../common/stage-configs.ts';
 import type { RankedList } from '../beir/index.ts';
 import { evaluateRun, rankForTrecEval, TEST_RUN_DEPTH, testMetrics } from '../metrics/index.ts';
 import { fuseMinMax } from '../retrieval/hybrid-fusion.ts';
-import { encoderMaxLength, type EncoderModel } from '../models/encoder-source.ts';
+import { encoderMaxLength, encoderPrecision, precisionKey, type EncoderModel } from '../models/encoder-source.ts';
 import type { BertConfig } from '../models/model-config.ts';
 import type { SessionPlace } from '../models/model-sessions.ts';
 import type { EmbeddingMatrix } from '../retrieval/dense-search.ts';
@@ -15,9 +15,12 @@ import { encodeCorpus, queriesWithText, retrieveAndEvaluate } from '../retrieval
 import { DenseEncoder } from './dense-encoder.ts';
 import type { CorpusTexts } from './retriever-data.ts';
 
-/** What identifies an encoder's embeddings: its weights, input length and pooling (the key of stored embeddings). */
+/**
+ * What identifies an encoder's embeddings: its weights, input length, pooling and, for int8, its precision (the key
+ * of stored embeddings and evaluations; fp32 keys are as they were before int8 existed).
+ */
 export function denseSettings(config: DenseEvaluationConfig, encoder: BertConfig, encoderId: string) {
-  return { encoder: encoderId, maxLength: encoderMaxLength(config, encoder), pooling: 'mean-l2' } as const;
+  return { encoder: encoderId, maxLength: encoderMaxLength(config, encoder), pooling: 'mean-l2', ...precisionKey(config) } as const;
 }
 
 export interface DenseEvaluationData {
@@ -53,7 +56,7 @@ export async function evaluateDenseStage(config: DenseEvaluationConfig, model: E
   const corpusTexts = isEmbeddings(data.corpus) ? 0 : data.corpus.texts.length;
   const beat = (task: string, done: number): void => heartbeat({ stage: 'evaluate', task, unit: 'texts', done, total: corpusTexts + queries.length });
   beat('building the encoder graph', 0);
-  const encoder = await DenseEncoder.open(model.weights, model.config, model.tokenizer, encoderMaxLength(config, model.config), hooks.place);
+  const encoder = await DenseEncoder.open(model.weights, model.config, model.tokenizer, encoderMaxLength(config, model.config), hooks.place, { precision: encoderPrecision(config) });
   try {
     let embeddings: EmbeddingMatrix;
     if (isEmbeddings(data.corpus)) embeddings = data.corpus;

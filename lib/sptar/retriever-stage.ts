@@ -7,7 +7,7 @@ import type { ProgressBeat, ProgressUpdate } from '../../common/activity-progres
 import type { DevCurvePoint } from '../../common/retriever-types.ts';
 import type { RetrieverConfig } from '../../common/stage-configs.ts';
 import { withScratch } from '../artifact-store/local-copies.ts';
-import { encoderMaxLength, type EncoderModel } from '../models/encoder-source.ts';
+import { encoderMaxLength, encoderPrecision, type EncoderModel } from '../models/encoder-source.ts';
 import type { WeightMap } from '../models/model-config.ts';
 import type { EmbeddingMatrix } from '../retrieval/dense-search.ts';
 import { encodeCorpus, retrieveAndEvaluate } from '../retrieval/dense-retrieval.ts';
@@ -145,7 +145,7 @@ export async function trainRetrieverStage(config: RetrieverConfig, data: Retriev
     const searchDev = (weights: readonly Float32Array[], task: string, phase: TrainingPhase, scoredEpoch: number): Promise<DevSearch> =>
       // The dev encoder's graph holds this epoch's weights as constants: built in scratch space, not cached.
       withScratch(async (cacheDir) => {
-        const encoder = await DenseEncoder.open(trainer.withTrained(base.weights, weights), base.config, base.tokenizer, maxLength, { cacheDir });
+        const encoder = await DenseEncoder.open(trainer.withTrained(base.weights, weights), base.config, base.tokenizer, maxLength, { cacheDir }, { precision: encoderPrecision(config) });
         try {
           const devEmbeddings = await encodeCorpus(encoder, dev.corpus, (done, total) => progress(phase, task, { part: { unit: 'documents', done, total } }));
           const { evaluation, lists } = await retrieveAndEvaluate(encoder, devEmbeddings, dev.queries, dev.qrels, (done, total) => progress(phase, task, { part: { unit: 'queries', done, total } }), {

@@ -74,8 +74,26 @@ describe('artifact keys', () => {
     const prepared = { corpus: ref('c'), queries: ref('q'), sTrain: ref('t'), sEval: ref('e') } as Parameters<typeof stageScopes.trainRetriever>[4];
     const scope = (retriever: Partial<typeof config.retriever>) => stageScopes.trainRetriever('r', { ...config, retriever: { ...config.retriever, ...retriever } }, 'digest', 'sptar', prepared, []).inputHash;
     assert.equal(scope({ checkpointEverySteps: 4 }), scope({ checkpointEverySteps: null }));
-    assert.equal(scope({}), stageScope('r', 'train-retriever', { retriever: { ...config.retriever, checkpointEverySteps: undefined }, seed: config.seed, encoder: 'digest', system: 'sptar' }, [ref('c'), ref('q'), ref('t'), ref('e')]).inputHash);
+    assert.equal(
+      scope({}),
+      stageScope('r', 'train-retriever', { retriever: { ...config.retriever, checkpointEverySteps: undefined, inferencePrecision: undefined }, seed: config.seed, encoder: 'digest', system: 'sptar' }, [
+        ref('c'),
+        ref('q'),
+        ref('t'),
+        ref('e'),
+      ]).inputHash,
+    );
     assert.notEqual(scope({ batchSize: 16 }), scope({}));
+  });
+
+  it("the training stage's key holds the inference precision only when int8: an fp32 key is the key from before the setting", () => {
+    const config = pipelineConfigSchema.parse({});
+    assert.equal(config.retriever.inferencePrecision, 'fp32');
+    const prepared = { corpus: ref('c'), queries: ref('q'), sTrain: ref('t'), sEval: ref('e') } as Parameters<typeof stageScopes.trainRetriever>[4];
+    const key = (retriever: typeof config.retriever) => stageScopes.trainRetriever('r', { ...config, retriever }, 'digest', 'sptar', prepared, []).inputHash;
+    const { inferencePrecision: _, ...older } = config.retriever;
+    assert.equal(key(config.retriever), key(older as typeof config.retriever));
+    assert.notEqual(key({ ...config.retriever, inferencePrecision: 'int8' }), key(config.retriever));
   });
 
   it('scopes a run by name when reusing, by workflow id otherwise; cost keys per attempt and run', () => {

@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isPathInsideFolder, parsePipelineConfig } from '../../../common/pipeline-config.ts';
+import { stageConfigs } from '../../../common/stage-configs.ts';
+import { TINY_BERT } from '../../../lib/models/tiny-models.ts';
+import { denseSettings } from '../../../lib/sptar/dense-evaluation.ts';
 
 describe('pipeline config', () => {
   it('fills the SPTAR defaults from an empty object', () => {
@@ -21,6 +24,37 @@ describe('pipeline config', () => {
     assert.equal(r.config.retriever.batchSize, 32);
     assert.deepEqual(r.config.llm, { kind: 'file', path: 'models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf' });
     assert.equal(r.config.dataset.path, 'data/scifact');
+  });
+
+  it("runs the encoder in fp32 at inference unless int8 is asked for, and refuses any other precision", () => {
+    const r = parsePipelineConfig({});
+    assert.ok(r.ok);
+    assert.equal(r.config.retriever.inferencePrecision, 'fp32');
+    const int8 = parsePipelineConfig({ retriever: { inferencePrecision: 'int8' } });
+    assert.ok(int8.ok);
+    assert.equal(int8.config.retriever.inferencePrecision, 'int8');
+    const bad = parsePipelineConfig({ retriever: { inferencePrecision: 'int4' } });
+    assert.ok(!bad.ok);
+    assert.match(bad.message, /retriever\.inferencePrecision: .*"int4"/);
+  });
+
+  it('reads an older config without the precision as fp32, and its evaluation slice keys as before', () => {
+    // A config as written before retriever.inferencePrecision existed (e.g. a recorded workflow input).
+    const older = parsePipelineConfig({ runName: 'older', retriever: { epochs: 2, maxSequenceLength: 192 } });
+    assert.ok(older.ok);
+    assert.equal(older.config.retriever.inferencePrecision, 'fp32');
+    const slice = stageConfigs(older.config).denseEvaluation;
+    assert.equal(slice.retriever.inferencePrecision, 'fp32');
+    const cfg = { ...TINY_BERT, maxPositions: 512 };
+    // fp32 settings are exactly the pre-int8 ones; a slice recorded without the field reads the same way.
+    assert.deepEqual(denseSettings(slice, cfg, 'digest'), { encoder: 'digest', maxLength: 192, pooling: 'mean-l2' });
+    assert.deepEqual(denseSettings({ ...slice, retriever: { maxSequenceLength: 192 } }, cfg, 'digest'), { encoder: 'digest', maxLength: 192, pooling: 'mean-l2' });
+    assert.deepEqual(denseSettings({ ...slice, retriever: { maxSequenceLength: 192, inferencePrecision: 'int8' } }, cfg, 'digest'), {
+      encoder: 'digest',
+      maxLength: 192,
+      pooling: 'mean-l2',
+      precision: 'int8',
+    });
   });
 
   it('lists every problem as path, expected and got', () => {

@@ -3,13 +3,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { buildEncoderGraph } from '../../../lib/models/encoder-graphs.ts';
+import { loadEncoder } from '../../../lib/models/encoder-source.ts';
 import { randomBertWeights, TINY_BERT } from '../../../lib/models/tiny-models.ts';
 import { cachedGraphPath, weightsDigest } from '../../../lib/onnx/graph-cache.ts';
 import { DenseEncoder, EncoderTrainer } from '../../../lib/sptar/dense-encoder.ts';
 import { AdamW } from '../../../lib/training/adamw.ts';
 import { loadTokenizerJson } from '../../../lib/tokenizers/tokenizer-files.ts';
 import type { TextTokenizer } from '../../../lib/tokenizers/text-tokenizer.ts';
-import { MINILM_TOKENIZER, skipUnlessInstalled } from '../../support/models.ts';
+import { MINILM_DIR, MINILM_TOKENIZER, skipUnlessInstalled } from '../../support/models.ts';
 
 // A tiny random BERT over the real MiniLM WordPiece vocabulary, so real text can be encoded.
 const config = { ...TINY_BERT, vocabSize: 30522, maxPositions: 64 };
@@ -56,6 +58,24 @@ describe('dense encoder and trainer on a tiny BERT', { skip: skipUnlessInstalled
     await enc.release();
   });
 
+  it('encodes length-sorted batches but returns the vectors in input order, each as if encoded alone', async () => {
+    const enc = await DenseEncoder.open(weights, config, tokenizer, 32, { cacheDir });
+    try {
+      // Longest first: sorting regroups them (batches of 2: [cells, protein folding], [a bit longer..., the long one]).
+      const texts = ['a much longer sentence about vitamin d and bone density in adults over sixty', 'cells', 'a bit longer text on insulin', 'protein folding'];
+      const together = await enc.encode(texts, 2);
+      const d = config.hiddenSize;
+      for (const [i, text] of texts.entries()) {
+        const alone = await enc.encode([text], 1);
+        for (let j = 0; j < d; j++) assert.ok(Math.abs(together[i * d + j]! - alone[j]!) < 1e-5, `text ${i}, component ${j}`);
+      }
+      // Distinct texts give distinct vectors (a wrong placement could not hide behind equal rows).
+      assert.ok(Math.abs(together[0]! - together[d]!) > 1e-4);
+    } finally {
+      await enc.release();
+    }
+  });
+
   it('encodes and trains identically in its worker thread (the default) and on the JS thread', async () => {
     const texts = ['protein folding', 'vitamin d and bone density in adults'];
     const threaded = await DenseEncoder.open(weights, config, tokenizer, 32, { cacheDir });
@@ -98,5 +118,54 @@ describe('dense encoder and trainer on a tiny BERT', { skip: skipUnlessInstalled
     const trained = trainer.withTrained(weights, params);
     assert.equal(trained.size, weights.size);
     await trainer.release();
+  });
+});
+
+describe('int8 encoder against fp32 on the real all-MiniLM-L6-v2', { skip: skipUnlessInstalled(MINILM_DIR) }, () => {
+  const sentences = [
+    'Vitamin D deficiency is associated with lower bone mineral density in older adults.',
+    'Insulin resistance in skeletal muscle precedes the onset of type 2 diabetes.',
+    'The tumor suppressor p53 induces apoptosis after DNA damage.',
+    'Statins reduce the risk of cardiovascular events in patients with high cholesterol.',
+    'what causes protein misfolding',
+    'Mitochondrial dysfunction contributes to neurodegeneration in Parkinson disease, according to several cohort studies of patients and animal models.',
+  ];
+
+  it('embeds each sentence with cosine at least 0.99 to fp32, but not identically, from a graph with only int8 Linear layers', async () => {
+    const model = await loadEncoder({ kind: 'file', path: MINILM_DIR });
+    const dir = await mkdtemp(join(tmpdir(), 'sptar-int8-graphs-'));
+    const fp32 = await DenseEncoder.open(model.weights, model.config, model.tokenizer, 128, { cacheDir: dir });
+    const int8 = await DenseEncoder.open(model.weights, model.config, model.tokenizer, 128, { cacheDir: dir }, { precision: 'int8' });
+    try {
+      const [a, b] = [await fp32.encode(sentences, 4), await int8.encode(sentences, 4)];
+      const d = model.config.hiddenSize;
+      const cosines = sentences.map((_, i) => {
+        let dot = 0;
+        for (let j = 0; j < d; j++) dot += a[i * d + j]! * b[i * d + j]!;
+        return dot;
+      });
+      for (const [i, c] of cosines.entries()) {
+        // Measured: 0.993 to 0.996 on these sentences, at least 0.991 on 128 SciFact documents at 192 tokens.
+        assert.ok(c >= 0.99, `sentence ${i}: cosine ${c}`);
+        assert.ok(c < 0.99999, `sentence ${i}: cosine ${c}, as if nothing were quantized`);
+      }
+      // The int8 vectors still rank as fp32's do: each sentence is closest to itself across precisions.
+      for (let i = 0; i < sentences.length; i++) {
+        for (let k = 0; k < sentences.length; k++) {
+          if (k === i) continue;
+          let cross = 0;
+          for (let j = 0; j < d; j++) cross += a[i * d + j]! * b[k * d + j]!;
+          assert.ok(cross < cosines[i]! - 0.2, `sentence ${i} vs ${k}: ${cross} against ${cosines[i]}`);
+        }
+      }
+    } finally {
+      await fp32.release();
+      await int8.release();
+      await rm(dir, { recursive: true, force: true });
+    }
+    const graph = buildEncoderGraph(model.weights, model.config, { normalize: true, fusedKernels: true, precision: 'int8' });
+    const ops = graph.nodes.map((n) => n.opType);
+    assert.equal(ops.filter((o) => o === 'DynamicQuantizeMatMul').length, 6 * model.config.numLayers);
+    assert.equal(ops.filter((o) => o === 'MatMul').length, 0, 'no float MatMul left');
   });
 });
