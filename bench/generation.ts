@@ -11,7 +11,7 @@
 // 11th) through the pipeline's InPars-style writer at the settings of --config (default configs/scifact-bench.json:
 // batch size, document and query word limits, max new tokens, shard size), once with each shard's batches taken in
 // shard order and once sorted by prompt length (lib/sptar/length-sorted-batches.ts, as the shard activity does), in
-// the order shard, sorted, sorted, shard (--rounds times) after one untimed warm-up batch. It prints weak queries per hour of both,
+// --rounds rounds (each shard in both orders back to back, alternating which first) after an untimed warm-up batch. It prints weak queries per hour of both,
 // their ratio and how many weak queries are identical, and writes bench/results/throughput-generation.json.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, getPriority, loadavg } from 'node:os';
@@ -169,56 +169,69 @@ async function lengthSortComparison(): Promise<void> {
       `at most ${settings.maxNewTokens} new tokens, InPars-style prompt with its prefix cached; document prompts ${Math.min(...lengths.flat())}-${Math.max(...lengths.flat())} tokens, ${promptTokens} in all`,
   );
 
-  // The writer computes the shared prefix on its first batch: once, before any timed pass.
+  // The writer computes the shared prefix on its first batch: once, before anything is timed. Then each round runs
+  // every shard in both orders back to back, which order first alternating (A B, B A; then B A, A B), so a change
+  // in the machine's other load falls on both orders alike.
   await writer.generate(docs.slice(0, batch));
-  const pass = async (name: OrderName) => {
+  const unit = async (name: OrderName, s: number, r: number) => {
+    const shard = shards[s]!;
+    const order = orders[name][s]!;
     model.reset();
+    const cpuStart = process.cpuUsage();
     const start = performance.now();
-    const outcomes: WriterOutcome[] = [];
-    for (const [s, shard] of shards.entries()) {
-      const order = orders[name][s]!;
-      const processed: WriterOutcome[] = [];
-      for (let i = 0; i < order.length; i += batch) processed.push(...(await writer.generate(order.slice(i, i + batch).map((p) => shard[p] as WriterDocument))));
-      outcomes.push(...restoreShardOrder(processed, order));
-    }
+    const processed: WriterOutcome[] = [];
+    for (let i = 0; i < order.length; i += batch) processed.push(...(await writer.generate(order.slice(i, i + batch).map((p) => shard[p] as WriterDocument))));
     const seconds = (performance.now() - start) / 1000;
+    const cpu = process.cpuUsage(cpuStart);
+    const outcomes = restoreShardOrder(processed, order);
     const weak = outcomes.filter((o) => 'query' in o).length;
     const t = model.seconds;
     const p = { ...model.prefill };
     console.log(
-      `  ${name}: ${seconds.toFixed(1)} s, ${weak} weak queries (prompt prefill ${t.prefill.toFixed(1)} s in ${p.calls} calls over ${p.positions} positions, decoding steps ${t.decode.toFixed(1)} s)`,
+      `  shard ${s} ${name}: ${seconds.toFixed(1)} s, ${weak} weak queries (prompt prefill ${t.prefill.toFixed(1)} s in ${p.calls} calls over ${p.positions} positions, decoding steps ${t.decode.toFixed(1)} s)`,
     );
-    return { order: name, seconds, weakQueries: weak, prefillSeconds: t.prefill, decodeSeconds: t.decode, prefillCalls: p.calls, prefillPositions: p.positions, outcomes };
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    return { round: r, order: name, shard: s, seconds, cpuSeconds, weakQueries: weak, prefillSeconds: t.prefill, decodeSeconds: t.decode, prefillCalls: p.calls, prefillPositions: p.positions, outcomes };
   };
-  const passes: Awaited<ReturnType<typeof pass>>[] = [];
-  for (let r = 0; r < Number(flags.rounds); r++) for (const name of ['shard order', 'length-sorted', 'length-sorted', 'shard order'] as const) passes.push(await pass(name));
+  const units: Awaited<ReturnType<typeof unit>>[] = [];
+  const names = ['shard order', 'length-sorted'] as const;
+  for (let r = 0; r < Number(flags.rounds); r++) {
+    for (let s = 0; s < shards.length; s++) for (const name of (r + s) % 2 === 0 ? names : [...names].reverse()) units.push(await unit(name, s, r));
+  }
 
   const summary = (name: OrderName) => {
-    const mine = passes.filter((p) => p.order === name);
-    const seconds = mine.reduce((a, p) => a + p.seconds, 0);
-    const weak = mine.reduce((a, p) => a + p.weakQueries, 0);
+    const mine = units.filter((u) => u.order === name);
+    const seconds = mine.reduce((a, u) => a + u.seconds, 0);
+    const cpuSeconds = mine.reduce((a, u) => a + u.cpuSeconds, 0);
+    const weak = mine.reduce((a, u) => a + u.weakQueries, 0);
     return {
-      passes: mine.length,
+      rounds: Number(flags.rounds),
       seconds: round(seconds, 1),
+      cpuSeconds: round(cpuSeconds, 1),
       weakQueries: weak,
       weakQueriesPerHour: Math.round((weak / seconds) * 3600),
-      prefillSeconds: round(mine.reduce((a, p) => a + p.prefillSeconds, 0), 1),
-      decodeSeconds: round(mine.reduce((a, p) => a + p.decodeSeconds, 0), 1),
+      weakQueriesPerCpuHour: Math.round((weak / cpuSeconds) * 3600),
+      prefillSeconds: round(mine.reduce((a, u) => a + u.prefillSeconds, 0), 1),
+      decodeSeconds: round(mine.reduce((a, u) => a + u.decodeSeconds, 0), 1),
       paddedPromptPositionsPerPass: padded(name),
     };
   };
   const shardOrder = summary('shard order');
   const sorted = summary('length-sorted');
   const text = (o: WriterOutcome) => ('query' in o ? o.query : `(failure: ${o.failure})`);
-  const texts = (name: OrderName) => passes.filter((p) => p.order === name).map((p) => p.outcomes.map(text));
+  // Each round's weak queries of one order, all shards, in shard order.
+  const texts = (name: OrderName) =>
+    Array.from({ length: Number(flags.rounds) }, (_, r) => units.filter((u) => u.order === name && u.round === r).flatMap((u) => u.outcomes.map(text)));
   const [a1, ...aRest] = texts('shard order');
   const [b1, ...bRest] = texts('length-sorted');
   const same = (x: readonly string[], y: readonly string[]) => x.filter((q, i) => q === y[i]).length;
-  // Repeat passes of one order against its first: the smallest count of identical queries.
-  const repeat = (first: readonly string[], rest: readonly (readonly string[])[]) => Math.min(...rest.map((r) => same(first, r)));
+  // Later rounds of one order against its first: the smallest count of identical queries (null with one round).
+  const repeat = (first: readonly string[], rest: readonly (readonly string[])[]) => (rest.length === 0 ? null : Math.min(...rest.map((r) => same(first, r))));
   const differing = bench.flatMap((d, i) => (a1![i] === b1![i] ? [] : [{ id: d._id, shardOrder: a1![i], lengthSorted: b1![i] }]));
   const ratio = sorted.weakQueriesPerHour / shardOrder.weakQueriesPerHour;
+  const cpuRatio = sorted.weakQueriesPerCpuHour / shardOrder.weakQueriesPerCpuHour;
   console.log(`weak queries per hour: ${shardOrder.weakQueriesPerHour} in shard order, ${sorted.weakQueriesPerHour} length-sorted (${ratio.toFixed(2)}x)`);
+  console.log(`weak queries per CPU-hour of this process: ${shardOrder.weakQueriesPerCpuHour} in shard order, ${sorted.weakQueriesPerCpuHour} length-sorted (${cpuRatio.toFixed(2)}x)`);
   console.log(`document prompt positions run per pass (padding included): ${shardOrder.paddedPromptPositionsPerPass} in shard order, ${sorted.paddedPromptPositionsPerPass} length-sorted (${promptTokens} without padding)`);
   console.log(`identical weak queries between the orders: ${same(a1!, b1!)} of ${bench.length} (repeat passes: shard order ${repeat(a1!, aRest)}, length-sorted ${repeat(b1!, bRest)} of ${bench.length})`);
   for (const d of differing) console.log(`  differs: ${d.id}: ${JSON.stringify(d.shardOrder)} vs ${JSON.stringify(d.lengthSorted)}`);
@@ -232,18 +245,22 @@ async function lengthSortComparison(): Promise<void> {
     config: flags.config,
     settings: { system: 'inpars', batchSize: batch, maxDocumentWords: settings.maxDocumentWords, maxQueryWords: settings.maxQueryWords, maxNewTokens: settings.maxNewTokens, prefixCache: settings.prefixCache, shardSize },
     documents: { source: '../shared/data/scifact/corpus.jsonl', lines: `11-${10 + bench.length}`, count: bench.length, shards: shards.map((s) => s.length), promptTokens },
-    passes: passes.map((p) => ({
-      order: p.order,
-      seconds: round(p.seconds, 1),
-      weakQueries: p.weakQueries,
-      prefillSeconds: round(p.prefillSeconds, 1),
-      prefillCalls: p.prefillCalls,
-      prefillPositions: p.prefillPositions,
-      decodeSeconds: round(p.decodeSeconds, 1),
+    units: units.map((u) => ({
+      round: u.round,
+      shard: u.shard,
+      order: u.order,
+      seconds: round(u.seconds, 1),
+      cpuSeconds: round(u.cpuSeconds, 1),
+      weakQueries: u.weakQueries,
+      prefillSeconds: round(u.prefillSeconds, 1),
+      prefillCalls: u.prefillCalls,
+      prefillPositions: u.prefillPositions,
+      decodeSeconds: round(u.decodeSeconds, 1),
     })),
     shardOrder,
     lengthSorted: sorted,
     ratio: round(ratio, 3),
+    cpuRatio: round(cpuRatio, 3),
     identical: { betweenOrders: same(a1!, b1!), repeatShardOrder: repeat(a1!, aRest), repeatLengthSorted: repeat(b1!, bRest), of: bench.length, differing },
   };
   const out = new URL('results/throughput-generation.json', import.meta.url).pathname;
