@@ -5,6 +5,7 @@ import { CorruptArtifactError, DataFormatError } from '../common/errors.ts';
 import { shardResultSchema, type GenerationSettings, type ShardResult } from '../common/generation-types.ts';
 import type { ArtifactStore } from '../lib/artifact-store/index.ts';
 import { parseJsonlRows, toJsonl } from '../lib/beir/jsonl-rows.ts';
+import { lengthSortedOrder, restoreShardOrder } from '../lib/sptar/length-sorted-batches.ts';
 import { withHeartbeatClock, type HeartbeatClockOptions } from './heartbeat-clock.ts';
 import { storedResult } from './stored-results.ts';
 
@@ -34,6 +35,8 @@ export type GenerationOutcome = { readonly query: string } | { readonly failure:
 export interface QueryGenerator {
   readonly batchSize: number;
   generate(docs: readonly ShardDocument[]): Promise<GenerationOutcome[]>;
+  /** Tokens of the document's own prompt (what a batch pads to its longest); without it, `documentLengthProxy`. */
+  promptTokens?(doc: ShardDocument): number;
 }
 
 export interface GenerationDeps {
@@ -63,8 +66,15 @@ export function createGenerationActivities(deps: GenerationDeps): GenerationActi
 
       const shardRef = await store.stat(input.shardKey);
       if (!shardRef) throw new DataFormatError(`shard documents ${input.shardKey} are not in the store; re-run the prepare stage`);
-      const entries = parseShardDocuments(await store.get(shardRef), input.shardKey);
-      // Checkpoint parts are named by the index of their first entry, so their order is their key order.
+      const shardEntries = parseShardDocuments(await store.get(shardRef), input.shardKey);
+      const generator = await deps.generatorFor(input.shared);
+      // The shard is decoded in processing order (by prompt length with lengthSortedBatches, else shard order): its
+      // checkpoint parts hold consecutive runs of that order, and the outputs go back to shard order at the end.
+      const lengthOf = (doc: ShardDocument): number => generator.promptTokens?.(doc) ?? documentLengthProxy(doc, input.shared.maxDocumentWords);
+      const order =
+        input.shared.lengthSortedBatches === true ? lengthSortedOrder(shardEntries.map((e) => ('doc' in e ? lengthOf(e.doc) : -1))) : shardEntries.map((_, i) => i);
+      const entries = order.map((i) => shardEntries[i]!);
+      // Checkpoint parts are named by the processing position of their first entry, so their order is their key order.
       const partKeys = await store.list(keys.partPrefix);
       const outcomes: OutcomeRow[] = [];
       for (const [i, key] of partKeys.entries()) {
@@ -82,7 +92,6 @@ export function createGenerationActivities(deps: GenerationDeps): GenerationActi
         throw new CorruptArtifactError(`checkpoint parts under ${keys.partPrefix}* do not match the shard's documents; delete them to restart the shard`);
       }
 
-      const generator = await deps.generatorFor(input.shared);
       const ctx = Context.current();
       // Heartbeats on a clock as well as per batch: a slow batch or a checkpoint write keeps the attempt alive.
       await withHeartbeatClock((details) => ctx.heartbeat(details), { ...deps.heartbeats, initial: { done: outcomes.length, total: entries.length } }, async (clock) => {
@@ -107,8 +116,9 @@ export function createGenerationActivities(deps: GenerationDeps): GenerationActi
         }
       });
 
-      const weak = outcomes.flatMap((o) => ('query' in o ? [{ _id: o.docId, text: o.query }] : []));
-      const failures = outcomes.flatMap((o) => ('failure' in o ? [{ docId: o.docId, reason: o.failure }] : []));
+      const inShardOrder = restoreShardOrder(outcomes, order);
+      const weak = inShardOrder.flatMap((o) => ('query' in o ? [{ _id: o.docId, text: o.query }] : []));
+      const failures = inShardOrder.flatMap((o) => ('failure' in o ? [{ docId: o.docId, reason: o.failure }] : []));
       const result: ShardResult = {
         index: input.index,
         documents: entries.length,
@@ -122,6 +132,16 @@ export function createGenerationActivities(deps: GenerationDeps): GenerationActi
       return result;
     },
   };
+}
+
+/**
+ * A generator's stand-in for its prompt length: characters of the document as the prompt shows it (title and
+ * text, cut to `maxWords` words when given).
+ */
+export function documentLengthProxy(doc: ShardDocument, maxWords?: number): number {
+  const words = (doc.title ? `${doc.title} ${doc.text}` : doc.text).split(/\s+/).filter((w) => w.length > 0);
+  const shown = maxWords === undefined ? words : words.slice(0, maxWords);
+  return shown.join(' ').length;
 }
 
 type ShardEntry = { readonly doc: ShardDocument } | { readonly docId: string; readonly failure: string };

@@ -156,7 +156,7 @@ export function createLlmActivities(deps: { store: ArtifactStore; dataRoots?: Da
         };
       }
       const w = (await writer.loaded).writer;
-      return { batchSize: w.batchSize, generate: (docs) => w.generate(docs) };
+      return { batchSize: w.batchSize, generate: (docs) => w.generate(docs), promptTokens: (doc) => w.promptTokens(doc) };
     },
   };
 }

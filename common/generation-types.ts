@@ -30,6 +30,10 @@ export const generationSettingsSchema = z
     maxNewTokens: z.number().int().positive().describe('Longest weak query in tokens'),
     batchSize: z.number().int().positive().describe('Documents decoded together'),
     prefixCache: z.boolean().describe('Compute the soft prompt + examples key/values once per stage'),
+    lengthSortedBatches: z
+      .boolean()
+      .optional()
+      .describe('Batches formed from the shard sorted by prompt length; absent (executions started before the switch) or false: consecutive documents'),
   })
   .strict();
 export type GenerationSettings = z.infer<typeof generationSettingsSchema>;
@@ -45,7 +49,13 @@ export function generationSettings(config: PipelineConfig, softPrompt: Generatio
     maxNewTokens: config.generation.maxNewTokens,
     batchSize: config.generation.batchSize,
     prefixCache: config.generation.prefixCache,
+    lengthSortedBatches: config.generation.lengthSortedBatches,
   };
+}
+
+/** The settings as executions started before `lengthSortedBatches` built them: shard order, and the same stage key. */
+export function shardOrderSettings(settings: GenerationSettings): GenerationSettings {
+  return Object.fromEntries(Object.entries(settings).filter(([k]) => k !== 'lengthSortedBatches')) as GenerationSettings;
 }
 
 export const shardResultSchema = z

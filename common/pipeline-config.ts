@@ -226,6 +226,12 @@ export const pipelineConfigSchema = z
           .boolean()
           .default(true)
           .describe('true computes the key/values of the soft prompt + examples prefix once and reuses them for every batch; false runs the prefix again with each batch'),
+        lengthSortedBatches: z
+          .boolean()
+          .default(true)
+          .describe(
+            "true forms a shard's batches from its documents sorted by prompt length in tokens (ties in shard order), so a batch's prompts are padded to about their own length rather than to the longest of consecutive documents; outputs are written in shard order either way. false decodes consecutive documents together. Part of the generation stage's key",
+          ),
         heartbeatTimeoutSeconds: z
           .number()
           .int()

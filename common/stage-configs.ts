@@ -2,7 +2,8 @@ import type { PipelineConfig } from './pipeline-config.ts';
 
 // The slice of the pipeline config each stage reads, derived once by the workflow (`stageConfigs`) and passed to
 // the stage's activity, which hashes exactly what it reads into its artifact key. Each slice keeps the config's own
-// nesting, so a whole parsed config is also a valid slice (tests and benchmarks pass one).
+// nesting, so a whole parsed config is also a valid slice (tests and benchmarks pass one). The generation stage's
+// slice is its `GenerationSettings` (common/generation-types.ts, `generationSettings`), which its key hashes whole.
 
 export type PrepareConfig = Pick<PipelineConfig, 'dataset' | 'splits' | 'seed' | 'mode' | 'reuseArtifacts'> & {
   readonly generation: Pick<PipelineConfig['generation'], 'shardSize'>;

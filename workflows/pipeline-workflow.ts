@@ -13,7 +13,7 @@ import type { PipelineActivities } from '../activities/pipeline-activities.ts';
 import { generationPrefix, runScope, stageScopes } from '../common/artifact-keys.ts';
 import type { ArtifactRef } from '../common/artifact-ref.ts';
 import { fnv1a } from '../common/fnv1a.ts';
-import { generationSettings, type GenerationSettings } from '../common/generation-types.ts';
+import { generationSettings, shardOrderSettings, type GenerationSettings } from '../common/generation-types.ts';
 import { parsePipelineConfig, type PipelineConfig } from '../common/pipeline-config.ts';
 import type { LastSuccess, PipelineProgress, PreparedData, PromotionDecision, Stage, StageTasks, StageTiming, SystemEvaluation, WeakDataSummary } from '../common/pipeline-stages.ts';
 import type { RetrieverSystem, TrainedRetriever } from '../common/retriever-types.ts';
@@ -180,7 +180,9 @@ export async function sptarPipeline(input: unknown): Promise<PipelineResult> {
     const examples = scored[best]!.examples;
 
     const generateFor = async (system: 'sptar' | 'inpars', softPrompt: ArtifactRef | null, ex: GenerationSettings['examples']): Promise<void> => {
-      const shared = generationSettings(config, softPrompt, ex);
+      // Executions started before length-sorted batches keep shard order, and with it their stage key and parts.
+      const settings = generationSettings(config, softPrompt, ex);
+      const shared = patched('generation-length-sorted-batches') ? settings : shardOrderSettings(settings);
       // Executions started before generation had a stage scope keep their fnv1a-named output prefix.
       const outputPrefix = patched('generation-stage-scope')
         ? generationPrefix(stageScopes.generate(scope, system, shared, prepared.unlabeled), system)

@@ -53,6 +53,12 @@ export class WeakQueryWriter {
     return this.prefix;
   }
 
+  /** Tokens of the document's own part of the prompt (after the shared prefix); 0 for an empty document. */
+  promptTokens(doc: WriterDocument): number {
+    const text = documentString(doc);
+    return text.trim() === '' ? 0 : this.prompts.documentIds(text).length;
+  }
+
   async generate(docs: readonly WriterDocument[]): Promise<WriterOutcome[]> {
     const out: WriterOutcome[] = new Array(docs.length);
     const prompts: number[][] = [];

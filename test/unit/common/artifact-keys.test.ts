@@ -13,7 +13,7 @@ import {
   stageScope,
   stageScopes,
 } from '../../../common/artifact-keys.ts';
-import { generationSettings } from '../../../common/generation-types.ts';
+import { generationSettings, generationSettingsSchema, shardOrderSettings } from '../../../common/generation-types.ts';
 import { pipelineConfigSchema } from '../../../common/pipeline-config.ts';
 
 const ref = (sha: string) => ({ key: 'k', sha256: sha.repeat(64), bytes: 1 });
@@ -111,5 +111,22 @@ describe('artifact keys', () => {
     assert.notEqual(sptar.inputHash, stageScopes.generate('r', 'inpars', generationSettings(config, null, 'inpars'), unlabeled).inputHash);
     assert.notEqual(sptar.inputHash, stageScopes.generate('r', 'sptar', generationSettings({ ...config, generation: { ...config.generation, maxNewTokens: 9 } }, null, 'inpars'), unlabeled).inputHash);
     assert.notEqual(sptar.inputHash, stageScopes.generate('r', 'sptar', generationSettings(config, null, 'inpars'), { ...unlabeled, documents: 501 }).inputHash);
+  });
+
+  it('a generation stage in shard order never shares its key (and so its checkpoint parts) with a length-sorted one', () => {
+    const config = pipelineConfigSchema.parse({});
+    const unlabeled = { prefix: 'r/prepare/h/unlabeled', count: 2, documents: 500 };
+    const sorted = generationSettings(config, null, 'inpars');
+    assert.equal(sorted.lengthSortedBatches, true);
+    const unsorted = generationSettings({ ...config, generation: { ...config.generation, lengthSortedBatches: false } }, null, 'inpars');
+    // Executions started before the switch: the settings as they were, without the field.
+    const before = shardOrderSettings(sorted);
+    assert.equal('lengthSortedBatches' in before, false);
+    assert.deepEqual({ ...before, lengthSortedBatches: true }, sorted);
+    assert.ok(generationSettingsSchema.safeParse(before).success, 'settings recorded before the switch still parse');
+    const hashes = [sorted, unsorted, before].map((s) => stageScopes.generate('r', 'sptar', s, unlabeled).inputHash);
+    assert.equal(new Set(hashes).size, 3, hashes.join(' '));
+    // Without the field the key is the one the code before the switch computed for the same defaults.
+    assert.equal(hashes[2], '336b11a6518d2e1a');
   });
 });

@@ -72,6 +72,20 @@ describe('pipeline config', () => {
     );
   });
 
+  it('sorts generation batches by prompt length unless told not to; a config written before the switch gets the default', () => {
+    // A generation section as configs and recorded workflow inputs had it before lengthSortedBatches existed.
+    const older = parsePipelineConfig({ generation: { shardSize: 50, maxConcurrentShards: 2, batchSize: 8, maxNewTokens: 32, prefixCache: true } });
+    assert.ok(older.ok);
+    assert.equal(older.config.generation.lengthSortedBatches, true);
+    assert.equal(older.config.generation.batchSize, 8);
+    const off = parsePipelineConfig({ generation: { lengthSortedBatches: false } });
+    assert.ok(off.ok);
+    assert.equal(off.config.generation.lengthSortedBatches, false);
+    const bad = parsePipelineConfig({ generation: { lengthSortedBatches: 'yes' } });
+    assert.equal(bad.ok, false);
+    if (!bad.ok) assert.match(bad.message, /^generation\.lengthSortedBatches: Invalid input: expected boolean, received string \(got "yes"\)$/m);
+  });
+
   it('rejects unknown keys instead of ignoring a typo', () => {
     const r = parsePipelineConfig({ splits: { trainPair: 10 } });
     assert.equal(r.ok, false);

@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { OnnxCausalDecoder } from '../../../lib/generation/onnx-decoder.ts';
 import { randomLlamaWeights, TINY_LLAMA } from '../../../lib/models/tiny-models.ts';
 import { PromptTokenizer, promptParts } from '../../../lib/sptar/prompt-tokens.ts';
+import { lengthSortedOrder, restoreShardOrder } from '../../../lib/sptar/length-sorted-batches.ts';
+import { writeWeakQueries } from '../../../lib/sptar/weak-query-generation.ts';
 import { WeakQueryWriter } from '../../../lib/sptar/weak-query-writer.ts';
 import { loadTokenizerJson } from '../../../lib/tokenizers/tokenizer-files.ts';
 import { DEFAULT_PROMPT_LIMITS } from '../../../lib/weak-data/index.ts';
@@ -52,5 +54,23 @@ describe('weak query writer on a tiny seeded LLaMA with the GPT-2 vocabulary', (
     assert.deepEqual(recomputed, cached);
     assert.deepEqual(cached[1], { failure: 'empty document' });
     for (const i of [0, 2]) assert.ok(cached[i] && ('query' in cached[i]! || 'failure' in cached[i]!));
+  });
+
+  it('counts the prompt tokens of a document, and writes the same queries in length-sorted batches as in shard order', async () => {
+    const writer = new WeakQueryWriter(model, prompts, undefined, examples, { maxNewTokens: 6, batchSize: 2, prefixCache: true });
+    assert.equal(writer.promptTokens(docs[0]!), prompts.documentIds('Statins Statins reduce LDL cholesterol in adults.').length);
+    assert.equal(writer.promptTokens(docs[1]!), 0);
+    const shard = [
+      { title: 'Statins', text: 'Statins reduce LDL cholesterol in adults taking them for a decade or more, in every trial that lasted.' },
+      { title: '', text: 'Short sleep.' },
+      { title: 'Sleep', text: 'Short sleep is associated with obesity in children and in adolescents.' },
+      { title: 'Aspirin', text: 'Aspirin.' },
+    ];
+    const lengths = shard.map((d) => writer.promptTokens(d));
+    const order = lengthSortedOrder(lengths);
+    assert.deepEqual(order, [1, 3, 2, 0], `lengths ${lengths.join(' ')}`);
+    const inShardOrder = await writeWeakQueries(writer, shard);
+    const sorted = await writeWeakQueries(writer, order.map((p) => shard[p]!));
+    assert.deepEqual(restoreShardOrder(sorted, order), inShardOrder);
   });
 });
