@@ -19,6 +19,7 @@ import { parseDocHashes, shardDocumentIds } from '../../lib/sptar/prepare-stage.
 import type { PipelineResult } from '../../workflows/pipeline-workflow.ts';
 import { createModelWorker, createOrchestratorWorker } from '../../workers/worker.ts';
 import { startWorkers, type LiveWorkers } from '../support/live-workers.ts';
+import { recordHistory } from '../support/record-histories.ts';
 import { serviceSettings } from '../support/services.ts';
 import { TINY_PIPELINE_CONFIG } from '../support/tiny-pipeline-config.ts';
 
@@ -97,6 +98,7 @@ describe('incremental run over a changed dataset (real services)', () => {
     await writeFile(join(dir, 'corpus.jsonl'), `${edited.map((r) => JSON.stringify(r)).join('\n')}\n`);
 
     const second = await run(2);
+    recordHistory('pipeline-incremental-changed-dataset', `${runName}-2`);
     // Generated again: exactly the changed and new documents.
     assert.deepEqual(await generatedIds(second), [...changed, ...added].sort());
     const after_ = await lastSuccess(runName);
