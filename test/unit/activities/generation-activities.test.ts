@@ -26,6 +26,20 @@ const slowGenerator: QueryGenerator = {
   },
 };
 
+/** `store`, except that the first write of `key` fails as an unreachable store would. */
+function failingOnce(store: LocalArtifactStore, key: string): LocalArtifactStore {
+  let down = true;
+  return Object.assign(Object.create(store) as LocalArtifactStore, {
+    put: (k: string, data: Uint8Array | string) => {
+      if (down && k === key) {
+        down = false;
+        return Promise.reject(new Error('store unreachable'));
+      }
+      return store.put(k, data);
+    },
+  });
+}
+
 describe('generateShard', () => {
   it('writes one outcome per document and heartbeats on its clock while a batch runs', async () => {
     const store = new LocalArtifactStore(join(dir, 'store'));
@@ -64,16 +78,7 @@ describe('generateShard', () => {
       },
     };
     // The first attempt loses the store as it writes its third part.
-    let storeDown = true;
-    const flaky = Object.assign(Object.create(store) as LocalArtifactStore, {
-      put: (key: string, data: Uint8Array | string) => {
-        if (storeDown && key === keys.part(4)) {
-          storeDown = false;
-          return Promise.reject(new Error('store unreachable'));
-        }
-        return store.put(key, data);
-      },
-    });
+    const flaky = failingOnce(store, keys.part(4));
     const activities = createGenerationActivities({ store: flaky, generatorFor: async () => generator });
     const input: GenerateShardInput = { index: 0, shardKey: 'shards/0.jsonl', outputPrefix: 'gen', shared: {} as GenerationSettings };
     const run = () => new MockActivityEnvironment().run(activities.generateShard, input) as ReturnType<typeof activities.generateShard>;
@@ -161,16 +166,7 @@ describe('generateShard with length-sorted batches', () => {
   it('a retry resumes from the stored parts of the sorted order and generates only the rest', async () => {
     const store = await shardStore('store-sorted-resume');
     const calls: string[][] = [];
-    let storeDown = true;
-    const flaky = Object.assign(Object.create(store) as LocalArtifactStore, {
-      put: (key: string, data: Uint8Array | string) => {
-        if (storeDown && key === keys.part(6)) {
-          storeDown = false;
-          return Promise.reject(new Error('store unreachable'));
-        }
-        return store.put(key, data);
-      },
-    });
+    const flaky = failingOnce(store, keys.part(6));
     const activities = createGenerationActivities({ store: flaky, generatorFor: async () => recording(calls) });
     const input: GenerateShardInput = { index: 0, shardKey: 'shards/0.jsonl', outputPrefix: 'gen', shared: sorted };
     const run = () => new MockActivityEnvironment().run(activities.generateShard, input) as ReturnType<typeof activities.generateShard>;
