@@ -4,7 +4,7 @@ import type { ArtifactRef } from './artifact-ref.ts';
 import { fnv1a } from './fnv1a.ts';
 import type { GenerationSettings, ShardSet } from './generation-types.ts';
 import type { PreparedData } from './pipeline-stages.ts';
-import type { Bm25Config, ExampleGroupConfig, PrepareConfig, PromptTuningConfig, RetrieverConfig } from './stage-configs.ts';
+import { precisionKey, type Bm25Config, type ExampleGroupConfig, type PrepareConfig, type PromptTuningConfig, type RetrieverConfig } from './stage-configs.ts';
 
 // Every artifact key the pipeline writes or reads is named here, and nowhere else. Stage outputs live under
 // `{scope}/{stage}/{inputHash}/{name}`: the input hash covers the config slice the stage uses, the hashes of its
@@ -86,9 +86,8 @@ export const stageScopes = {
       scope,
       'train-retriever',
       // The checkpoint cadence does not change what is trained: left out (canonicalJson drops undefined fields). The
-      // inference precision selects epochs through the dev search: it joins the hash when int8, so fp32 hashes as
-      // before the setting existed.
-      { retriever: { ...c.retriever, checkpointEverySteps: undefined, inferencePrecision: c.retriever.inferencePrecision === 'int8' ? 'int8' : undefined }, seed: c.seed, encoder: encoderDigest, system, ...(extra.replicate ? { replicate: extra.replicate } : {}) },
+      // inference precision selects epochs through the dev search: it joins the hash as precisionKey says.
+      { retriever: { ...c.retriever, checkpointEverySteps: undefined, inferencePrecision: precisionKey(c).precision }, seed: c.seed, encoder: encoderDigest, system, ...(extra.replicate ? { replicate: extra.replicate } : {}) },
       [prepared.corpus, prepared.queries, prepared.sTrain, prepared.sEval, ...weakPairs, ...(extra.index ? [extra.index] : [])],
     ),
   /** The starting encoder's dev score: `settings` name the encoder and what draws the dev split. */

@@ -42,3 +42,20 @@ export function stageConfigs(c: PipelineConfig) {
     } satisfies DenseEvaluationConfig,
   };
 }
+
+type InferencePrecision = PipelineConfig['retriever']['inferencePrecision'];
+
+/**
+ * The encoder's arithmetic when it only encodes (evaluation, the dense weak filter, dev search): the configured
+ * `retriever.inferencePrecision`, 'fp32' for a config slice recorded before the setting existed.
+ */
+export const encoderPrecision = (config: { readonly retriever: { readonly inferencePrecision?: InferencePrecision } }): InferencePrecision =>
+  config.retriever.inferencePrecision ?? 'fp32';
+
+/**
+ * The precision as it joins the artifact keys of what an encoder computes (embeddings, evaluations, dev scores,
+ * trainings, whose epochs the dev search selects): nothing for 'fp32', so those keys stay what they were before
+ * int8 existed.
+ */
+export const precisionKey = (config: { readonly retriever: { readonly inferencePrecision?: InferencePrecision } }): { precision?: 'int8' } =>
+  encoderPrecision(config) === 'int8' ? { precision: 'int8' } : {};

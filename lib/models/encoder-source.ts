@@ -11,7 +11,6 @@ import type { TextTokenizer } from '../tokenizers/text-tokenizer.ts';
 import { loadTokenizerJson } from '../tokenizers/tokenizer-files.ts';
 import { loadBertCheckpoint, normaliseCheckpointNames } from '../weights/hf-checkpoint.ts';
 import { parseSafetensors } from '../weights/safetensors.ts';
-import type { EncoderPrecision } from './encoder-graphs.ts';
 import type { BertConfig, WeightMap, WeightTensor } from './model-config.ts';
 import { randomBertWeights, TINY_BERT } from './tiny-models.ts';
 
@@ -93,19 +92,6 @@ export async function loadEncoder(source: EncoderSource): Promise<LoadedEncoder>
 /** Tokens per text the encoder reads: the configured length, capped by the encoder's position table. */
 export const encoderMaxLength = (config: { readonly retriever: { readonly maxSequenceLength: number } }, encoder: BertConfig): number =>
   Math.min(config.retriever.maxSequenceLength, encoder.maxPositions);
-
-/**
- * The encoder's arithmetic when it only encodes (evaluation, the dense weak filter, dev search): the configured
- * `retriever.inferencePrecision`, 'fp32' for a config slice recorded before the setting existed.
- */
-export const encoderPrecision = (config: { readonly retriever: { readonly inferencePrecision?: EncoderPrecision } }): EncoderPrecision => config.retriever.inferencePrecision ?? 'fp32';
-
-/**
- * The precision as it joins artifact keys of encoder outputs (embeddings, evaluations, dev scores): nothing for
- * 'fp32', so those keys stay what they were before int8 existed.
- */
-export const precisionKey = (config: { readonly retriever: { readonly inferencePrecision?: EncoderPrecision } }): { precision?: 'int8' } =>
-  encoderPrecision(config) === 'int8' ? { precision: 'int8' } : {};
 
 /**
  * Trained weights (model.safetensors bytes as training exports them) in place of the base ones; every base tensor

@@ -3,11 +3,11 @@
 // query retrieved exactly, and the run scored with SPTAR's metrics.
 import type { ProgressBeat } from '../../common/activity-progress.ts';
 import type { Metrics } from '../../common/pipeline-stages.ts';
-import type { DenseEvaluationConfig } from '../../common/stage-configs.ts';
+import { encoderPrecision, precisionKey, type DenseEvaluationConfig } from '../../common/stage-configs.ts';
 import type { RankedList } from '../beir/index.ts';
 import { evaluateRun, rankForTrecEval, TEST_RUN_DEPTH, testMetrics } from '../metrics/index.ts';
 import { fuseMinMax } from '../retrieval/hybrid-fusion.ts';
-import { encoderMaxLength, encoderPrecision, precisionKey, type EncoderModel } from '../models/encoder-source.ts';
+import { encoderMaxLength, type EncoderModel } from '../models/encoder-source.ts';
 import type { BertConfig } from '../models/model-config.ts';
 import type { SessionPlace } from '../models/model-sessions.ts';
 import type { EmbeddingMatrix } from '../retrieval/dense-search.ts';

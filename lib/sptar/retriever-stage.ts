@@ -5,9 +5,9 @@
 // queries with each epoch's encoder through `onDevScore`.
 import type { ProgressBeat, ProgressUpdate } from '../../common/activity-progress.ts';
 import type { DevCurvePoint } from '../../common/retriever-types.ts';
-import type { RetrieverConfig } from '../../common/stage-configs.ts';
+import { encoderPrecision, type RetrieverConfig } from '../../common/stage-configs.ts';
 import { withScratch } from '../artifact-store/local-copies.ts';
-import { encoderMaxLength, encoderPrecision, type EncoderModel } from '../models/encoder-source.ts';
+import { encoderMaxLength, type EncoderModel } from '../models/encoder-source.ts';
 import type { WeightMap } from '../models/model-config.ts';
 import type { EmbeddingMatrix } from '../retrieval/dense-search.ts';
 import { encodeCorpus, retrieveAndEvaluate } from '../retrieval/dense-retrieval.ts';
