@@ -19,6 +19,9 @@ export interface DenseEncoderOptions {
   readonly fusedKernels?: boolean;
 }
 
+/** Batches per window of texts sorted by token length in `encode`: a corpus's token ids are never all held at once. */
+const SORT_WINDOW_BATCHES = 64;
+
 export class DenseEncoder {
   private constructor(
     private readonly session: ModelSession,
@@ -41,30 +44,34 @@ export class DenseEncoder {
 
   /**
    * Row-major [texts.length, dim] unit vectors, in the order of `texts`. The texts are encoded in batches of
-   * similar token length (sorted by it), so little of a batch is padding; batches are small so no single run
-   * blocks for long. `onBatch` gets the count of texts encoded so far.
+   * similar token length (sorted by it within windows of SORT_WINDOW_BATCHES batches, so only one window's token ids
+   * are held at a time however large the corpus), so little of a batch is padding; batches are small so no single
+   * run blocks for long. `onBatch` gets the count of texts encoded so far.
    */
   async encode(texts: readonly string[], batchSize = 32, onBatch?: (done: number) => void): Promise<Float32Array> {
     const out = new Float32Array(texts.length * this.dim);
-    const rows = bertRows(this.tokenizer, texts, this.maxLength);
-    // Stable: texts of equal length keep their order.
-    const order = [...rows.keys()].sort((a, b) => rows[a]!.length - rows[b]!.length);
-    for (let i = 0; i < texts.length; i += batchSize) {
-      const members = order.slice(i, i + batchSize);
-      const batch = packBertRows(
-        members.map((m) => rows[m]!),
-        this.tokenizer.special.pad!,
-        { maxLength: this.maxLength },
-      );
-      const dims = [batch.batchSize, batch.seqLen];
-      const res = await this.session.run({
-        [ENCODER_NAMES.inputIds]: hostTensor('int64', dims, toInt64(batch.inputIds)),
-        [ENCODER_NAMES.attentionMask]: hostTensor('int64', dims, toInt64(batch.attentionMask)),
-        [ENCODER_NAMES.tokenTypeIds]: hostTensor('int64', dims, toInt64(batch.tokenTypeIds)),
-      });
-      const vectors = res[ENCODER_NAMES.embedding]!.data as Float32Array;
-      members.forEach((m, j) => out.set(vectors.subarray(j * this.dim, (j + 1) * this.dim), m * this.dim));
-      onBatch?.(Math.min(texts.length, i + batchSize));
+    const window = batchSize * SORT_WINDOW_BATCHES;
+    for (let w = 0; w < texts.length; w += window) {
+      const rows = bertRows(this.tokenizer, texts.slice(w, w + window), this.maxLength);
+      // Stable: texts of equal length keep their order.
+      const order = [...rows.keys()].sort((a, b) => rows[a]!.length - rows[b]!.length);
+      for (let i = 0; i < order.length; i += batchSize) {
+        const members = order.slice(i, i + batchSize);
+        const batch = packBertRows(
+          members.map((m) => rows[m]!),
+          this.tokenizer.special.pad!,
+          { maxLength: this.maxLength },
+        );
+        const dims = [batch.batchSize, batch.seqLen];
+        const res = await this.session.run({
+          [ENCODER_NAMES.inputIds]: hostTensor('int64', dims, toInt64(batch.inputIds)),
+          [ENCODER_NAMES.attentionMask]: hostTensor('int64', dims, toInt64(batch.attentionMask)),
+          [ENCODER_NAMES.tokenTypeIds]: hostTensor('int64', dims, toInt64(batch.tokenTypeIds)),
+        });
+        const vectors = res[ENCODER_NAMES.embedding]!.data as Float32Array;
+        members.forEach((m, j) => out.set(vectors.subarray(j * this.dim, (j + 1) * this.dim), (w + m) * this.dim));
+        onBatch?.(Math.min(texts.length, w + i + batchSize));
+      }
     }
     return out;
   }

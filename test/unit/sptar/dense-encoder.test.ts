@@ -76,6 +76,25 @@ describe('dense encoder and trainer on a tiny BERT', { skip: skipUnlessInstalled
     }
   });
 
+  it('sorts within windows of 64 batches: a corpus longer than one window comes back in input order, with progress per batch', async () => {
+    const enc = await DenseEncoder.open(weights, config, tokenizer, 32, { cacheDir });
+    try {
+      // 130 texts in batches of 2: a window of 128, then one of 2; lengths fall and rise so every window reorders.
+      const words = ['cells', 'protein', 'folding', 'insulin', 'bone', 'density', 'vitamin', 'adults'];
+      const texts = Array.from({ length: 130 }, (_, i) => Array.from({ length: 1 + ((i * 7) % 11) }, (_, k) => words[(i + k) % words.length]).join(' ') + ` ${i}`);
+      const done: number[] = [];
+      const together = await enc.encode(texts, 2, (n) => done.push(n));
+      assert.deepEqual(done, Array.from({ length: 65 }, (_, k) => 2 * (k + 1)));
+      const d = config.hiddenSize;
+      for (const i of [0, 5, 127, 128, 129]) {
+        const alone = await enc.encode([texts[i]!], 1);
+        for (let j = 0; j < d; j++) assert.ok(Math.abs(together[i * d + j]! - alone[j]!) < 1e-5, `text ${i}, component ${j}`);
+      }
+    } finally {
+      await enc.release();
+    }
+  });
+
   it('encodes and trains identically in its worker thread (the default) and on the JS thread', async () => {
     const texts = ['protein folding', 'vitamin d and bone density in adults'];
     const threaded = await DenseEncoder.open(weights, config, tokenizer, 32, { cacheDir });
