@@ -21,25 +21,29 @@ export function temporalConnectionOptions(settings: Settings): TemporalConnectio
   };
 }
 
+/** An error and its causes, outermost first (at most 5: a cycle ends the walk). */
+function causeChain(err: unknown): { code?: unknown; message?: unknown }[] {
+  const chain: { code?: unknown; message?: unknown; cause?: unknown }[] = [];
+  for (let e = err as (typeof chain)[number] | undefined; e && chain.length < 5 && !chain.includes(e); e = e.cause as typeof e) chain.push(e);
+  return chain;
+}
+
 /**
  * gRPC UNAUTHENTICATED (16) or PERMISSION_DENIED (7): the server answered and refused the credentials. grpc-js (client
  * connections) carries the code; the worker's Rust core reports only tonic's description of it in the message.
  */
-function refusedCredentials(err: unknown): boolean {
-  const e = err as { code?: unknown; message?: unknown; cause?: unknown };
-  if (e?.code === 16 || e?.code === 7) return true;
-  if (typeof e?.message === 'string' && /\b(UNAUTHENTICATED|PERMISSION_DENIED|Unauthenticated|PermissionDenied)\b|does not have valid authentication credentials|does not have permission to execute/.test(e.message)) return true;
-  return e?.cause !== undefined && e.cause !== err && refusedCredentials(e.cause);
-}
+const refusedCredentials = (err: unknown): boolean =>
+  causeChain(err).some(
+    (e) =>
+      e.code === 16 ||
+      e.code === 7 ||
+      (typeof e.message === 'string' &&
+        /\b(UNAUTHENTICATED|PERMISSION_DENIED|Unauthenticated|PermissionDenied)\b|does not have valid authentication credentials|does not have permission to execute/.test(e.message)),
+  );
 
 /** The messages of an error and its causes, outermost first, each once. */
-function messageChain(err: unknown): string {
-  const seen: string[] = [];
-  for (let e = err as { message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    if (typeof e.message === 'string' && e.message !== '' && !seen.includes(e.message)) seen.push(e.message);
-  }
-  return seen.join(': ');
-}
+const messageChain = (err: unknown): string =>
+  [...new Set(causeChain(err).flatMap((e) => (typeof e.message === 'string' && e.message !== '' ? [e.message] : [])))].join(': ');
 
 async function unreachable(settings: Settings, options: TemporalConnectionOptions, err: unknown): Promise<Error> {
   if (refusedCredentials(err)) {
